@@ -1,0 +1,246 @@
+"""The bus adapter over kafka-python, used exactly as against an Apache Kafka cluster.
+
+Producer with ``acks="all"``; topics created on first use; consumers tuned to join in about
+three seconds. Exactly-once is not asked of Kafka: the database outbox is the source of truth
+and every consumer deduplicates by message id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from kit.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+Record = Any  # kafka.consumer.fetcher.ConsumerRecord (kafka-python ships no type hints)
+
+CONSUMER_DEFAULTS: dict[str, Any] = {
+    "session_timeout_ms": 6000,
+    "heartbeat_interval_ms": 1000,
+    "fetch_max_wait_ms": 10,
+    "auto_offset_reset": "earliest",
+    "enable_auto_commit": False,
+    "max_poll_records": 500,
+    # A group's leader sees a topic's new partitions (a restarted embedded broker re-creates
+    # topics with its own default) at its next metadata refresh, and the group rebalances.
+    "metadata_max_age_ms": 3000,
+}
+
+
+class KafkaBus:
+    """Publish and consume on one Kafka cluster; satisfies ``kit.outbox.Publisher``."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str = "tongban",
+        linger_ms: int = 0,
+        connect_timeout_ms: int = 5000,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.connect_timeout_ms = connect_timeout_ms
+        self.client_id = client_id
+        self.linger_ms = linger_ms
+        self._producer: KafkaProducer | None = None
+        self._admin: KafkaAdminClient | None = None
+        self._topics: set[str] = set()
+        self._tracked: set[str] = set()
+        self._futures: list[Any] = []
+        self._lock = threading.Lock()
+
+    # -- producing -------------------------------------------------------------------------
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            try:
+                self._producer = KafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    client_id=self.client_id,
+                    acks="all",
+                    linger_ms=self.linger_ms,
+                    retries=5,
+                    max_in_flight_requests_per_connection=1,
+                    # Consumers deduplicate; broker-side idempotence adds nothing and ties the
+                    # producer to a producer id that a restarted in-memory broker reissues.
+                    enable_idempotence=False,
+                    max_block_ms=10_000,
+                )
+            except KafkaError as exc:
+                raise Unavailable(f"Kafka at {self.bootstrap} is unreachable: {exc}") from exc
+        return self._producer
+
+    def publish(self, topic: str, key: bytes, value: bytes) -> None:
+        try:
+            if topic not in self._topics:
+                self.ensure_topics([topic])
+            if topic not in self._tracked:
+                self._track(topic)
+            future = self.producer.send(topic, key=key, value=value)
+        except KafkaError as exc:
+            self._start_over()
+            raise Unavailable(f"Kafka did not take a message for {topic}: {exc}") from exc
+        with self._lock:
+            self._futures.append(future)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait for every published message to be acknowledged; raise if any failed (and
+        start over with new clients on next use)."""
+        try:
+            self.producer.flush(timeout)
+        except KafkaError as exc:
+            with self._lock:
+                self._futures = []
+            self._start_over()
+            raise Unavailable(f"Kafka did not acknowledge in {timeout} s: {exc}") from exc
+        with self._lock:
+            futures, self._futures = self._futures, []
+        for future in futures:
+            try:
+                future.get(timeout=0)
+            except KafkaError as exc:
+                self._start_over()
+                raise Unavailable(f"Kafka refused a message: {exc}") from exc
+
+    def _track(self, topic: str) -> None:
+        """Have the producer keep ``topic`` in every metadata refresh.
+
+        kafka-python tracks only the topics it had to look up. A topic it already found in a
+        wider metadata answer (a broker that lists every topic at bootstrap does this) is left
+        out of later refreshes, which then drop it, and a batch for it would wait for a leader
+        until the flush timed out. Adding the topic up front keeps its leader known."""
+        metadata = getattr(self.producer, "_metadata", None)
+        if metadata is not None:
+            metadata.add_topic(topic)
+        self._tracked.add(topic)
+
+    def _start_over(self) -> None:
+        """After a failure, rebuild the producer and the admin client on next use and check
+        the topics again: a restarted broker may have forgotten both."""
+        producer, self._producer = self._producer, None
+        admin, self._admin = self._admin, None
+        self._topics.clear()
+        self._tracked.clear()
+        if producer is not None:
+            _abandon(producer)
+        with contextlib.suppress(Exception):
+            if admin is not None:
+                admin.close()
+
+    # -- topics ----------------------------------------------------------------------------
+    @property
+    def admin(self) -> KafkaAdminClient:
+        if self._admin is None:
+            try:
+                self._admin = KafkaAdminClient(
+                    bootstrap_servers=self.bootstrap,
+                    client_id=f"{self.client_id}-admin",
+                    bootstrap_timeout_ms=self.connect_timeout_ms,
+                )
+            except KafkaError as exc:
+                raise Unavailable(f"Kafka at {self.bootstrap} is unreachable: {exc}") from exc
+        return self._admin
+
+    def ensure_topics(self, names: Iterable[str], partitions: int = 1) -> None:
+        wanted = [n for n in names if n not in self._topics]
+        if not wanted:
+            return
+        existing = set(self.admin.list_topics())
+        missing = [n for n in wanted if n not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                self.admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+        self._topics.update(wanted)
+
+    def ping(self) -> None:
+        """Raise ``Unavailable`` unless the cluster answers a metadata request."""
+        try:
+            self.admin.list_topics()
+        except (KafkaError, OSError) as exc:
+            raise Unavailable(f"Kafka at {self.bootstrap} does not answer: {exc}") from exc
+
+    # -- consuming -------------------------------------------------------------------------
+    def consumer(self, topics: list[str], *, group_id: str, **options: Any) -> KafkaConsumer:
+        """A group consumer (offsets committed by the caller after processing)."""
+        self.ensure_topics(topics)
+        settings = {**CONSUMER_DEFAULTS, **options}
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=group_id,
+            client_id=f"{self.client_id}-{group_id}",
+            **settings,
+        )
+        consumer.subscribe(topics)
+        return consumer
+
+    def assigned_consumer(
+        self, topics: list[str], *, from_end: bool = False, **options: Any
+    ) -> KafkaConsumer:
+        """A consumer that owns every partition of ``topics`` outright (no group, no
+        rebalances): for a topic one process reads alone, such as its reply topic."""
+        self.ensure_topics(topics)
+        settings = {**CONSUMER_DEFAULTS, **options}
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, **settings)
+        parts = [
+            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or {0}
+        ]
+        consumer.assign(parts)
+        if from_end:
+            consumer.seek_to_end()
+        else:
+            consumer.seek_to_beginning()
+        return consumer
+
+    def close(self) -> None:
+        self._tracked.clear()
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+            self._producer = None
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+
+
+def _abandon(producer: KafkaProducer) -> None:
+    """Close a producer whose messages were already reported as not taken. Its unsent
+    batches are dropped (their owner sends them again through a new producer); without
+    this its close, and later its finaliser, would wait for them and raise."""
+    try:
+        producer.close(timeout=0)
+        return
+    except Exception:  # the producer is being thrown away
+        pass
+    sender = getattr(producer, "_sender", None)
+    if sender is not None:
+        sender.force_close()
+        sender.join(5)
+    with contextlib.suppress(Exception):
+        producer.close(timeout=0)
+
+
+def consume(
+    consumer: KafkaConsumer,
+    handle: Callable[[Record], None],
+    stop: threading.Event,
+    *,
+    poll_ms: int = 100,
+    commit: bool = True,
+) -> None:
+    """Poll until ``stop`` is set, calling ``handle`` for each record in order. Offsets are
+    committed after a batch is handled, so a crash redelivers (handlers are idempotent)."""
+    while not stop.is_set():
+        batches = consumer.poll(timeout_ms=poll_ms)
+        for records in batches.values():
+            for record in records:
+                handle(record)
+        if batches and commit and consumer.config.get("group_id"):
+            consumer.commit()

@@ -1,0 +1,1 @@
+"""The domain-free floor: database base, errors, event envelope, outbox, crypto, calendar."""

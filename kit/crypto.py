@@ -1,0 +1,151 @@
+"""Key and signature helpers over ``cryptography`` and ``pyjwt``. Nothing hand-rolled.
+
+Ed25519 keys, their PEM and JWK (RFC 8037 OKP) forms, RFC 7638 key ids, and compact JWS
+with the EdDSA algorithm.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kit.canonical import canonical_json
+from kit.errors import Invalid
+
+__all__ = [
+    "Ed25519PrivateKey",
+    "Ed25519PublicKey",
+    "b64url",
+    "b64url_decode",
+    "generate_key",
+    "jwk_thumbprint",
+    "jws_header",
+    "jws_sign",
+    "jws_verify",
+    "load_private_key",
+    "private_key_from_pem",
+    "private_pem",
+    "public_jwk",
+    "public_key_from_jwk",
+    "public_key_from_pem",
+    "public_pem",
+    "write_private_key",
+]
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def generate_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def private_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def private_key_from_pem(data: bytes) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(data, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise Invalid("the private key is not an Ed25519 key")
+    return key
+
+
+def public_key_from_pem(data: bytes) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(data)
+    if not isinstance(key, Ed25519PublicKey):
+        raise Invalid("the public key is not an Ed25519 key")
+    return key
+
+
+def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
+    """Write ``key`` as PKCS#8 PEM readable by the owner only (mode 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private_pem(key))
+    os.chmod(path, 0o600)
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    return private_key_from_pem(path.read_bytes())
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638 thumbprint of an OKP key: SHA-256 over its required members, base64url."""
+    required = {name: jwk[name] for name in ("crv", "kty", "x")}
+    digest = hashlib.sha256(
+        json.dumps(required, sort_keys=True, separators=(",", ":")).encode()
+    ).digest()
+    return b64url(digest)
+
+
+def public_jwk(key: Ed25519PublicKey | Ed25519PrivateKey) -> dict[str, str]:
+    """The public JWK of ``key`` with ``kid`` set to its RFC 7638 thumbprint."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url(_raw_public(public))}
+    return {**jwk, "kid": jwk_thumbprint(jwk), "alg": "EdDSA", "use": "sig"}
+
+
+def public_key_from_jwk(jwk: dict[str, Any]) -> Ed25519PublicKey:
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or not jwk.get("x"):
+        raise Invalid("the key must be an Ed25519 OKP JWK with kty, crv and x")
+    try:
+        raw = b64url_decode(str(jwk["x"]))
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError as exc:
+        raise Invalid(f"the JWK's x is not a 32-byte Ed25519 public key: {exc}") from exc
+
+
+def jws_sign(payload: dict[str, Any], key: Ed25519PrivateKey, *, kid: str, typ: str = "JWT") -> str:
+    """Sign ``payload`` (canonical JSON) as a compact JWS with EdDSA and header ``kid``."""
+    return jwt.api_jws.encode(
+        canonical_json(payload), key, algorithm="EdDSA", headers={"kid": kid, "typ": typ}
+    )
+
+
+def jws_header(token: str) -> dict[str, Any]:
+    """The unverified protected header of a compact JWS (to pick the key by ``kid``)."""
+    try:
+        return dict(jwt.get_unverified_header(token))
+    except jwt.PyJWTError as exc:
+        raise Invalid(f"not a compact JWS: {exc}") from exc
+
+
+def jws_verify(token: str, key: Ed25519PublicKey) -> dict[str, Any]:
+    """Verify a compact EdDSA JWS and return its JSON payload; raise ``Invalid`` if bad."""
+    try:
+        raw = jwt.api_jws.decode(token, key, algorithms=["EdDSA"])
+    except jwt.PyJWTError as exc:
+        raise Invalid(f"signature check failed: {exc}") from exc
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise Invalid("the signed payload is not a JSON object")
+    return value

@@ -1,0 +1,153 @@
+"""The transactional outbox: side effects leave the database only after commit.
+
+A service calls :func:`enqueue` inside its transaction; the message row commits (or rolls
+back) with the change it announces. The :class:`Relay` publishes committed rows in id order
+to the bus and marks them sent. Delivery is at-least-once: a crash between publish and mark
+publishes again, so every consumer deduplicates by the envelope id (see :mod:`kit.inbox`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import Index, LargeBinary, String, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from kit.db import Base, transaction, utcnow
+from kit.events import Envelope
+
+log = logging.getLogger(__name__)
+
+_PENDING_FLAG = "outbox_pending"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(32), unique=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)
+
+
+def enqueue(session: Session, *, topic: str, event: Envelope) -> OutboxMessage:
+    """Add ``event`` for ``topic`` to the current transaction's outbox."""
+    row = OutboxMessage(
+        message_id=event.id, topic=topic, key=event.key, type=event.type, body=event.to_bytes()
+    )
+    session.add(row)
+    session.info[_PENDING_FLAG] = True
+    return row
+
+
+class Publisher(Protocol):
+    """What the relay needs of a bus (the Kafka adapter and in-memory twins provide it)."""
+
+    def publish(self, topic: str, key: bytes, value: bytes) -> None: ...
+
+    def flush(self, timeout: float) -> None: ...
+
+
+class Wakeup:
+    """Wakes relays in this process as soon as a transaction that enqueued messages commits."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def install(self, factory: sessionmaker[Session]) -> None:
+        event.listen(factory, "after_commit", self._after_commit)
+        event.listen(factory, "after_rollback", self._after_rollback)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(_PENDING_FLAG, False):
+            self._event.set()
+
+    def _after_rollback(self, session: Session) -> None:
+        session.info.pop(_PENDING_FLAG, None)
+
+    def set(self) -> None:
+        self._event.set()
+
+    def wait(self, timeout: float) -> bool:
+        woke = self._event.wait(timeout)
+        self._event.clear()
+        return woke
+
+
+class Relay:
+    """Publishes committed outbox rows in order; one short transaction to read, one to mark."""
+
+    def __init__(
+        self,
+        factory: Callable[[], Session],
+        publisher: Publisher,
+        *,
+        batch: int = 500,
+        wakeup: Wakeup | None = None,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self.factory = factory
+        self.publisher = publisher
+        self.batch = batch
+        self.wakeup = wakeup or Wakeup()
+        self.poll_interval = poll_interval
+
+    def pending(self) -> list[tuple[int, str, str, bytes]]:
+        with transaction(self.factory) as session:
+            rows = session.execute(
+                select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body)
+                .where(OutboxMessage.sent_at.is_(None))
+                .order_by(OutboxMessage.id)
+                .limit(self.batch)
+            ).all()
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def run_once(self) -> int:
+        """Publish one batch of pending rows; return how many were published."""
+        rows = self.pending()
+        if not rows:
+            return 0
+        for _id, topic, key, body in rows:
+            self.publisher.publish(topic, key.encode(), body)
+        self.publisher.flush(30.0)
+        with transaction(self.factory) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r[0] for r in rows]))
+                .values(sent_at=utcnow())
+            )
+        return len(rows)
+
+    def drain(self) -> int:
+        """Publish until nothing is pending; return the total."""
+        total = 0
+        while n := self.run_once():
+            total += n
+        return total
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until ``stop`` is set; sleep until a commit wakes us or the poll interval."""
+        while not stop.is_set():
+            try:
+                if self.run_once():
+                    continue
+            except Exception:
+                log.exception("outbox relay: publishing failed; retrying")
+                stop.wait(1.0)
+                continue
+            self.wakeup.wait(self.poll_interval)
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name="outbox-relay", daemon=True)
+        thread.start()
+        return thread
