@@ -1,0 +1,1 @@
+"""Departments, their systems and keys, and human users."""
