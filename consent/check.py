@@ -1,0 +1,188 @@
+"""``check``: may this department receive these items about this subject for this purpose?
+
+The answer names the record relied on and the leaf of its GIVE (or RESUME, or statutory
+record) event. Nothing is cached: every call reads the records. With ``record_use`` the
+records are read under a row lock (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite runs every
+transaction with its writer lock), so a check either commits before a withdrawal or pause
+takes its lock on the record, or waits for it and then sees the record no longer GIVEN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit import subject_ref
+from consent.errors import ConsentFrequencyExceeded
+from consent.identity import CHINA
+from consent.models import Basis, Consent, ConsentUse, State
+from consent.values import ConsentDecision
+
+NONE = "none"
+
+
+def check(
+    session: Session,
+    *,
+    subject: str,
+    recipient: str,
+    purpose: str,
+    items: Sequence[str],
+    at: datetime,
+    sensitive: Sequence[str] = (),
+    consent_id: str | None = None,
+    record_use: bool = True,
+    onward_transfer: bool = False,
+) -> ConsentDecision:
+    """Decide on one flow. A refusal is an answer (``allowed=False`` with the reason and
+    the items lacking a basis), never an exception; the one exception is
+    :class:`ConsentFrequencyExceeded` when the record's cap for the period is reached.
+
+    ``sensitive`` names the requested items the catalog marks sensitive: each must be in the
+    record's separately approved ``sensitive_items``. ``onward_transfer`` asks whether the
+    recipient may provide the data to another handler. A statutory-duty basis is preferred
+    over a consent when both cover the flow; one record must cover every item."""
+    wanted = sorted({i.strip() for i in items} | {s.strip() for s in sensitive})
+    flagged = {s.strip() for s in sensitive}
+    records = _records(
+        session, _spelled(subject), recipient.strip().upper(), purpose, consent_id, record_use
+    )
+    best: tuple[int, str, tuple[str, ...]] | None = None
+    for consent in _preferred(records):
+        problem, missing = _fit(consent, wanted, flagged, at, onward_transfer)
+        if problem is None:
+            return _allowed(session, consent, at, count=record_use)
+        rank = len(missing) + (0 if consent.state == State.GIVEN else len(wanted) + 1)
+        if best is None or rank < best[0]:
+            best = (rank, problem, missing)
+    if best is None:
+        return _refused(f"no consent or statutory basis for {purpose} to {recipient}", wanted)
+    return _refused(best[1], list(best[2]))
+
+
+def _spelled(subject: str) -> str:
+    kind, sep, ident = subject.partition(":")
+    return subject_ref(kind.strip(), ident) if sep else subject
+
+
+def _records(
+    session: Session,
+    subject: str,
+    recipient: str,
+    purpose: str,
+    consent_id: str | None,
+    lock: bool,
+) -> list[Consent]:
+    query = select(Consent).where(
+        Consent.subject == subject, Consent.recipient == recipient, Consent.purpose == purpose
+    )
+    if consent_id is not None:
+        query = query.where(Consent.id == consent_id)
+    query = query.order_by(Consent.id).execution_options(populate_existing=True)
+    if lock:
+        query = query.with_for_update()
+    return list(session.scalars(query))
+
+
+def _preferred(records: list[Consent]) -> list[Consent]:
+    """Statutory duties first, then consents, the most recently given first."""
+    return sorted(
+        records,
+        key=lambda c: (c.lawful_basis != Basis.STATUTORY_DUTY, -(c.active_leaf_index or -1)),
+    )
+
+
+def _fit(
+    consent: Consent, wanted: list[str], flagged: set[str], at: datetime, onward: bool
+) -> tuple[str | None, tuple[str, ...]]:
+    """(why ``consent`` does not cover the flow or None, the items it leaves uncovered)."""
+    everything = tuple(wanted)
+    if consent.state != State.GIVEN:
+        return f"consent {consent.id} is {consent.state}", everything
+    if at < consent.valid_from:
+        return f"consent {consent.id} is valid only from {consent.valid_from}", everything
+    if at >= consent.valid_until:
+        return f"consent {consent.id} expired at {consent.valid_until}", everything
+    approved = set(consent.sensitive_items)
+    covered = set(consent.items) - (set(consent.sensitive_requested) - approved)
+    missing = tuple(i for i in wanted if i not in covered or (i in flagged and i not in approved))
+    if outside := [i for i in missing if i not in consent.items]:
+        return f"consent {consent.id} does not cover {', '.join(outside)}", missing
+    if missing:
+        return f"sensitive items need their own, separate consent: {', '.join(missing)}", missing
+    if onward and not consent.onward_transfer:
+        return f"consent {consent.id} does not allow providing the data to another handler", ()
+    return None, ()
+
+
+def _refused(reason: str, missing: list[str]) -> ConsentDecision:
+    return ConsentDecision(
+        allowed=False,
+        basis=NONE,
+        consent_id=None,
+        consent_leaf_index=None,
+        legal_reference=None,
+        reason=reason,
+        missing=tuple(missing),
+    )
+
+
+def _allowed(session: Session, consent: Consent, at: datetime, *, count: bool) -> ConsentDecision:
+    _count_use(session, consent, at, count=count)
+    statutory = consent.lawful_basis == Basis.STATUTORY_DUTY
+    reason = (
+        f"statutory duty: {consent.legal_reference}"
+        if statutory
+        else f"consent {consent.id} given (leaf {consent.active_leaf_index})"
+    )
+    return ConsentDecision(
+        allowed=True,
+        basis=consent.lawful_basis,
+        consent_id=consent.id,
+        consent_leaf_index=consent.active_leaf_index,
+        legal_reference=consent.legal_reference,
+        reason=reason,
+        missing=(),
+    )
+
+
+def period_of(consent: Consent, at: datetime) -> tuple[str, datetime]:
+    """The use period ``at`` falls in (Beijing time) and when it ends."""
+    local = at.astimezone(CHINA)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if consent.use_period == "day":
+        return local.strftime("%Y-%m-%d"), midnight + timedelta(days=1)
+    if consent.use_period == "week":
+        year, week, weekday = local.isocalendar()
+        return f"{year}-W{week:02d}", midnight + timedelta(days=8 - weekday)
+    if consent.use_period == "month":
+        first = midnight.replace(day=1)
+        return local.strftime("%Y-%m"), (first + timedelta(days=32)).replace(day=1)
+    return "validity", consent.valid_until
+
+
+def _count_use(session: Session, consent: Consent, at: datetime, *, count: bool) -> None:
+    """Refuse past the cap; count one use when asked. The record's row lock (taken by
+    ``check`` when counting) serialises the counter of one record."""
+    period, ends = period_of(consent, at)
+    row = session.get(ConsentUse, (consent.id, period), populate_existing=True)
+    uses = row.uses if row is not None else 0
+    if consent.max_uses is not None and uses >= consent.max_uses:
+        raise ConsentFrequencyExceeded(
+            f"consent {consent.id} allows {consent.max_uses} uses per {consent.use_period}; "
+            "the cap is reached",
+            retry_after=max(1, math.ceil((ends - at).total_seconds())),
+            consent=consent.id,
+        )
+    if not count:
+        return
+    if row is None:
+        session.add(ConsentUse(consent_id=consent.id, period=period, uses=1, last_used_at=at))
+    else:
+        row.uses = uses + 1
+        row.last_used_at = at
+    session.flush()
