@@ -1,0 +1,134 @@
+"""The one question the exchange broker asks: may system S read items I of the grant's
+resource for purpose P now? Checks in the contract's order; the first failure raises."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from exchange.grants.clock import end_of_day, local_date
+from exchange.grants.errors import (
+    GrantFrequencyExceeded,
+    GrantNotActive,
+    GrantNotFound,
+    GrantNotHeld,
+    ItemsNotGranted,
+    PurposeMismatch,
+)
+from exchange.grants.models import Grant, GrantStatus, GrantUsage
+
+
+@dataclass(frozen=True)
+class GrantDecision:
+    """What a passing :func:`authorize` tells the broker about the grant relied on."""
+
+    grant_id: str
+    resource_code: str
+    resource_version: int
+    provider_code: str
+    requester_code: str
+    items: tuple[str, ...]
+    purpose: str
+    scenario: str
+    lawful_basis: str  # "consent" | "statutory-duty"
+    legal_reference: str | None
+    expires_at: datetime
+
+
+def authorize(
+    session: Session,
+    *,
+    grant_id: str,
+    system_id: str,
+    department_code: str,
+    items: Sequence[str],
+    purpose: str,
+    at: datetime,
+    count_use: bool = True,
+) -> GrantDecision:
+    """Pass (counting one use against today's cap unless ``count_use`` is False) or raise
+    GrantNotFound, GrantNotActive, GrantNotHeld, ItemsNotGranted, PurposeMismatch or
+    GrantFrequencyExceeded, in that order."""
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise GrantNotFound(f"no grant with id {grant_id}")
+    if grant.status != GrantStatus.ACTIVE:
+        raise GrantNotActive(f"grant {grant_id} is {grant.status}", status=grant.status)
+    if at >= grant.expires_at:
+        raise GrantNotActive(
+            f"grant {grant_id} ended with its period on {grant.valid_until.isoformat()}",
+            status="EXPIRED",
+        )
+    if department_code != grant.requester_code or system_id not in grant.systems:
+        raise GrantNotHeld(
+            f"grant {grant_id} is held by systems of department {grant.requester_code}; "
+            f"system {system_id} of {department_code} is not one of them"
+        )
+    missing = [i for i in dict.fromkeys(items) if i not in grant.items]
+    if missing or not items:
+        raise ItemsNotGranted(
+            f"grant {grant_id} does not cover the items {', '.join(missing) or '(none asked)'}",
+            items=missing,
+        )
+    if purpose != grant.purpose:
+        raise PurposeMismatch(
+            f"grant {grant_id} was given for the purpose {grant.purpose!r}, not {purpose!r}"
+        )
+    if count_use:
+        _count_use(session, grant, at)
+    return _decision(grant, tuple(dict.fromkeys(items)))
+
+
+def _decision(grant: Grant, items: tuple[str, ...]) -> GrantDecision:
+    return GrantDecision(
+        grant_id=grant.id,
+        resource_code=grant.resource_code,
+        resource_version=grant.resource_version,
+        provider_code=grant.provider_code,
+        requester_code=grant.requester_code,
+        items=items,
+        purpose=grant.purpose,
+        scenario=grant.scenario,
+        lawful_basis=grant.lawful_basis,
+        legal_reference=grant.legal_reference,
+        expires_at=grant.expires_at,
+    )
+
+
+def _count_use(session: Session, grant: Grant, at: datetime) -> None:
+    day = local_date(at)
+    bump = (
+        update(GrantUsage)
+        .where(
+            GrantUsage.grant_id == grant.id,
+            GrantUsage.day == day,
+            GrantUsage.count < grant.frequency_per_day,
+        )
+        .values(count=GrantUsage.count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], session.execute(bump)).rowcount == 1:
+        return
+    used = session.scalar(
+        select(GrantUsage.count).where(GrantUsage.grant_id == grant.id, GrantUsage.day == day)
+    )
+    if used is None:
+        try:
+            with session.begin_nested():
+                session.add(GrantUsage(grant_id=grant.id, day=day, count=1))
+            return
+        except IntegrityError:  # another transaction counted the day's first use
+            if cast(CursorResult[Any], session.execute(bump)).rowcount == 1:
+                return
+    retry = max(1, math.ceil((end_of_day(day) - at).total_seconds()))
+    raise GrantFrequencyExceeded(
+        f"grant {grant.id} allows {grant.frequency_per_day} uses a day; today's are spent",
+        retry_after=retry,
+    )

@@ -1,0 +1,198 @@
+"""Running a pre-fill (一件事预填): one call fans the scenario out into exchanges, waits for
+them together, and merges their signed answers into the form.
+
+1. The scenario is checked against the catalog and the plan is made (one read transaction).
+2. Each (resource, subject) group is decided by the broker — the same
+   :func:`exchange.runtime.request_exchange` ``POST /v1/exchanges`` uses, with the grant,
+   consent and frequency checks — each in its own transaction, so the relay sends each
+   request as soon as its decision commits and a refusal touches only its own fields.
+3. One ``prefill:run`` leaf links the exchanges (its own transaction).
+4. The replies are awaited at once, within one budget (:func:`wait_all`).
+5. The form is read back from the exchanges' rows.
+
+This function owns its transactions (it is a boundary, like the exchange route); a provider
+that is down or silent leaves its fields ``pending`` or ``unavailable``, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from audit import Action, record
+from exchange.prefill.checks import load_scenario
+from exchange.prefill.form import ExchangeRef, Form, FormField, entered, from_exchange, set_aside
+from exchange.prefill.plan import REFUSED, Ask, Plan, PrefillRequest, Skip, make_plan
+from exchange.prefill.waiting import wait_all
+from exchange.runtime import Exchange, Topics, Waiters, request_exchange
+from kit.actors import Principal
+from kit.db import SessionFactory, new_id, transaction, utcnow
+from kit.errors import TongbanError
+
+SYNC = "sync"
+
+
+@dataclass(frozen=True)
+class Decided:
+    """An ask's exchange as the broker recorded it."""
+
+    ask: Ask
+    exchange_id: str
+
+
+def _key(request: PrefillRequest, prefill_id: str, ask: Ask) -> str:
+    """The exchange's idempotency key: derived from the request's key when it has one, so a
+    retried pre-fill reuses its exchanges instead of running them twice."""
+    base = request.idempotency_key or prefill_id
+    digest = hashlib.sha256(f"{base}|{ask.role}|{ask.resource}|{ask.grant_id}".encode())
+    return f"prefill-{digest.hexdigest()[:48]}"
+
+
+def _decide(
+    factory: SessionFactory,
+    ask: Ask,
+    *,
+    caller: Principal,
+    plan: Plan,
+    key: str,
+    topics: Topics,
+    waiters: Waiters,
+    events: dict[str, threading.Event],
+) -> Decided | Skip:
+    kind, _, identifier = ask.subject.partition(":")
+    try:
+        with transaction(factory) as session:
+            ex = request_exchange(
+                session,
+                caller=caller,
+                grant_id=ask.grant_id,
+                subject_type=kind,
+                subject_id=identifier,
+                items=ask.items,
+                purpose=plan.scenario.purpose,
+                idempotency_key=key,
+                topics=topics,
+                mode=SYNC,
+                consent_id=ask.consent_id,
+            ).exchange
+            exchange_id, done = ex.id, ex.state.done
+            if not done:
+                events[exchange_id] = waiters.register(exchange_id)  # before the commit
+    except TongbanError as exc:  # the broker's refusal of this group: its fields only
+        return Skip(REFUSED, exc.detail, type(exc).__name__)
+    return Decided(ask, exchange_id)
+
+
+def _log(
+    factory: SessionFactory,
+    *,
+    prefill_id: str,
+    caller: Principal,
+    plan: Plan,
+    decided: list[Decided],
+    refused: int,
+) -> int:
+    with transaction(factory) as session:
+        entry = record(
+            session,
+            action=Action.PREFILL_RUN,
+            actor=caller,
+            subject=plan.subjects.get("applicant"),
+            refs={
+                "prefill": prefill_id,
+                "scenario": plan.scenario.id,
+                "exchanges": ",".join(d.exchange_id for d in decided),
+                "system": caller.id,
+                "requester": caller.department,
+                "purpose": plan.scenario.purpose,
+            },
+            outcome="requested" if not refused else "partly-refused",
+        )
+        return entry.index
+
+
+def prefill(
+    factory: SessionFactory,
+    *,
+    caller: Principal,
+    request: PrefillRequest,
+    topics: Topics,
+    waiters: Waiters,
+    budget_s: float,
+    at: datetime | None = None,
+) -> Form:
+    """Run the scenario's exchanges for ``caller`` (a requester system) and return the form.
+    Raises only for a request that does not fit the scenario (422) or an unusable scenario."""
+    with transaction(factory) as session:
+        checked = load_scenario(session, request.scenario)
+        plan = make_plan(session, checked, caller=caller, request=request, at=at or utcnow())
+    prefill_id = new_id()
+    events: dict[str, threading.Event] = {}
+    decided: list[Decided] = []
+    try:
+        for ask in plan.asks:
+            outcome = _decide(
+                factory,
+                ask,
+                caller=caller,
+                plan=plan,
+                key=_key(request, prefill_id, ask),
+                topics=topics,
+                waiters=waiters,
+                events=events,
+            )
+            if isinstance(outcome, Skip):
+                for f in ask.fields:
+                    plan.skipped[f.key] = outcome
+            else:
+                decided.append(outcome)
+        leaf = _log(
+            factory,
+            prefill_id=prefill_id,
+            caller=caller,
+            plan=plan,
+            decided=decided,
+            refused=len(plan.asks) - len(decided),
+        )
+        wait_all(factory, events, budget_s=budget_s)
+    finally:
+        for exchange_id in events:
+            waiters.release(exchange_id)
+    return _assemble(factory, prefill_id, plan, decided, leaf)
+
+
+def _assemble(
+    factory: SessionFactory, prefill_id: str, plan: Plan, decided: list[Decided], leaf: int
+) -> Form:
+    ids = [d.exchange_id for d in decided]
+    with transaction(factory) as session:
+        rows = {e.id: e for e in session.scalars(select(Exchange).where(Exchange.id.in_(ids)))}
+        by_field: dict[str, Exchange] = {}
+        for d in decided:
+            for f in d.ask.fields:
+                by_field[f.key] = rows[d.exchange_id]
+        fields: list[FormField] = []
+        for f in plan.scenario.fields:
+            if f.source is None:
+                fields.append(entered(f))
+            elif f.key in by_field:
+                fields.append(from_exchange(f, by_field[f.key]))
+            else:
+                skip = plan.skipped[f.key]
+                fields.append(set_aside(f, skip.status, skip.reason, skip.error))
+        refs = tuple(
+            ExchangeRef(
+                id=d.exchange_id,
+                resource_code=d.ask.resource,
+                role=d.ask.role,
+                grant_id=d.ask.grant_id,
+                provider_code=rows[d.exchange_id].provider_code,
+                status=rows[d.exchange_id].status,
+            )
+            for d in decided
+        )
+    return Form(prefill_id, plan.scenario, tuple(fields), refs, leaf)

@@ -1,0 +1,51 @@
+"""Waiting for several exchanges at once, within one budget.
+
+Each exchange has its event in the process's :class:`exchange.runtime.Waiters` (registered
+before its decision committed, so no wake-up is missed); the reply worker sets it once the
+reply is recorded. The wait sleeps on one unanswered exchange's event at a time and reads
+the statuses of all those still open whenever an event fires, and at least every ``poll_s``
+(a reply recorded by another hub process sets no event here).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from exchange.runtime import Exchange, Status
+from kit.db import SessionFactory, transaction
+
+POLL_S = 0.025
+
+
+def _still_pending(factory: SessionFactory, ids: set[str]) -> set[str]:
+    with transaction(factory) as session:
+        rows = session.execute(select(Exchange.id, Exchange.status).where(Exchange.id.in_(ids)))
+        return {row.id for row in rows if row.status == Status.PENDING}
+
+
+def wait_all(
+    factory: SessionFactory,
+    events: Mapping[str, threading.Event],
+    *,
+    budget_s: float,
+    poll_s: float = POLL_S,
+) -> set[str]:
+    """Wait until none of the exchanges in ``events`` is PENDING or ``budget_s`` has run
+    out; return the ids still PENDING."""
+    deadline = time.monotonic() + budget_s
+    pending = set(events)
+    while pending:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        quiet = [i for i in pending if not events[i].is_set()]
+        if quiet:
+            events[quiet[0]].wait(min(poll_s, left))
+        else:
+            time.sleep(min(poll_s, left))
+        pending = _still_pending(factory, pending)
+    return pending

@@ -1,0 +1,206 @@
+"""Recording what comes back: replies, dead letters, and the hub's own poison messages.
+
+Every function runs in the caller's transaction (the reply worker opens one per message).
+Recording is idempotent: only a PENDING exchange changes, so a duplicate or late reply, or a
+reply to an earlier attempt after the first valid one, leaves it as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit import Action, record
+from exchange.runtime.callbacks import notify_completion
+from exchange.runtime.errors import ReplyMalformed, UnknownExchange
+from exchange.runtime.events import BROKER, dead_letter_envelope, leaf_refs
+from exchange.runtime.models import OUTCOME_STATUS, Exchange, Status
+from exchange.runtime.topics import Topics
+from exchange.runtime.verify import Refused, Verified, verify_reply
+from kit.actors import SYSTEM, Principal
+from kit.db import utcnow
+from kit.events import Envelope
+from kit.inbox import first_delivery
+from kit.outbox import enqueue
+
+DEAD_LETTER_CONSUMER = "hub-dead-letters"
+MAX_REASON = 1000
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a message did: the exchange's status after it, and whether it moved."""
+
+    exchange_id: str | None
+    status: str | None
+    changed: bool
+
+
+def _exchange_id(payload: dict[str, Any]) -> str:
+    value = payload.get("exchange_id")
+    if not isinstance(value, str) or not value:
+        raise ReplyMalformed("the message names no exchange_id")
+    return value
+
+
+def _locked(session: Session, exchange_id: str) -> Exchange | None:
+    return session.scalar(select(Exchange).where(Exchange.id == exchange_id).with_for_update())
+
+
+def record_reply(
+    session: Session, envelope: Envelope, *, topics: Topics, at: datetime | None = None
+) -> Recorded:
+    """Record a provider's reply to a PENDING exchange: FULFILLED / NOT_FOUND / UNAVAILABLE
+    when every check passes, else FAILED with the reason and no data. Raises
+    :class:`ReplyMalformed` or :class:`UnknownExchange` for a message the hub cannot place."""
+    if envelope.type != "exchange:reply":
+        raise ReplyMalformed(f"expected an exchange:reply, not {envelope.type!r}")
+    ex = _locked(session, _exchange_id(envelope.payload))
+    if ex is None:
+        raise UnknownExchange(f"no exchange {envelope.payload['exchange_id']}")
+    if ex.state.done:
+        return Recorded(ex.id, ex.status, changed=False)
+    jws = envelope.payload.get("jws")
+    digests = {"jws": hashlib.sha256(jws.encode()).hexdigest()} if isinstance(jws, str) else {}
+    try:
+        verified = verify_reply(session, ex, envelope.payload)
+    except Refused as refused:
+        fail(session, ex, reason=refused.reason, topics=topics, digests=digests, at=at)
+    else:
+        _fulfil(session, ex, verified, jws=str(jws), digest=digests["jws"], at=at)
+        notify_completion(session, ex, topics)
+    return Recorded(ex.id, ex.status, changed=True)
+
+
+def _fulfil(
+    session: Session,
+    ex: Exchange,
+    verified: Verified,
+    *,
+    jws: str,
+    digest: str,
+    at: datetime | None,
+) -> None:
+    ex.status = OUTCOME_STATUS[verified.outcome]
+    ex.outcome = verified.outcome
+    ex.completed_at = at or utcnow()
+    ex.provider_system = verified.provider_system
+    ex.kid = verified.kid
+    ex.jws = jws
+    ex.jws_sha256 = digest
+    ex.issued_at = verified.issued_at
+    reason = verified.claims.get("reason")
+    ex.reason = str(reason)[:MAX_REASON] if reason else None
+    provider = Principal(kind=SYSTEM, id=verified.provider_system, department=ex.provider_code)
+    entry = record(
+        session,
+        action=Action.EXCHANGE_FULFIL,
+        actor=provider,
+        subject=ex.subject,
+        refs={**leaf_refs(ex), "kid": verified.kid},
+        outcome=verified.outcome,
+        reason=ex.reason,
+        digests={"jws": digest},
+    )
+    ex.result_leaf = entry.index
+
+
+def fail(
+    session: Session,
+    ex: Exchange,
+    *,
+    reason: str,
+    topics: Topics,
+    status: Status = Status.FAILED,
+    outcome: str = "failed",
+    digests: dict[str, str] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """End ``ex`` without data (FAILED, UNAVAILABLE when the provider never answered, or
+    DEAD) with an ``exchange:fail`` or ``exchange:dead-letter`` leaf giving the reason."""
+    ex.status = status
+    ex.outcome = outcome
+    ex.reason = reason[:MAX_REASON]
+    ex.completed_at = at or utcnow()
+    action = Action.EXCHANGE_DEAD_LETTER if status is Status.DEAD else Action.EXCHANGE_FAIL
+    entry = record(
+        session,
+        action=action,
+        actor=BROKER,
+        subject=ex.subject,
+        refs=leaf_refs(ex),
+        outcome=outcome,
+        reason=ex.reason,
+        digests=digests or {},
+    )
+    ex.result_leaf = entry.index
+    notify_completion(session, ex, topics)
+
+
+def record_dead_letter(session: Session, envelope: Envelope, *, topics: Topics) -> Recorded:
+    """Record a message some party gave up on: the exchange it names (if PENDING) becomes
+    DEAD; an ``exchange:dead-letter`` leaf is written once per dead-letter message."""
+    if not first_delivery(session, consumer=DEAD_LETTER_CONSUMER, message_id=envelope.id):
+        return Recorded(None, None, changed=False)
+    payload = envelope.payload
+    exchange_id = payload.get("exchange_id")
+    source = str(payload.get("source_topic") or "unknown")
+    error = str(payload.get("error") or "no reason given")
+    ex = _locked(session, exchange_id) if isinstance(exchange_id, str) and exchange_id else None
+    if ex is not None and not ex.state.done:
+        reason = f"a message from {source} was dead-lettered: {error}"
+        fail(session, ex, reason=reason, topics=topics, status=Status.DEAD, outcome="dead")
+        return Recorded(ex.id, ex.status, changed=True)
+    refs = {"exchange": ex.id if ex else "unknown", "source_topic": source, "message": envelope.id}
+    record(
+        session,
+        action=Action.EXCHANGE_DEAD_LETTER,
+        actor=BROKER,
+        subject=ex.subject if ex else None,
+        refs=refs,
+        outcome="dead",
+        reason=error[:MAX_REASON],
+    )
+    return Recorded(ex.id if ex else None, ex.status if ex else None, changed=False)
+
+
+def poison(
+    session: Session,
+    *,
+    topics: Topics,
+    source_topic: str,
+    original: bytes,
+    error: str,
+    attempts: int,
+    exchange_id: str | None = None,
+) -> Envelope:
+    """Put a message the hub cannot process on the dead-letter topic, with its leaf. The hub
+    marks its own dead letter as seen, so reading it back does not log it twice."""
+    envelope = dead_letter_envelope(
+        source_topic=source_topic,
+        error=error,
+        attempts=attempts,
+        exchange_id=exchange_id,
+        original=original,
+    )
+    enqueue(session, topic=topics.dead_letter, event=envelope)
+    first_delivery(session, consumer=DEAD_LETTER_CONSUMER, message_id=envelope.id)
+    record(
+        session,
+        action=Action.EXCHANGE_DEAD_LETTER,
+        actor=BROKER,
+        refs={
+            "exchange": exchange_id or "unknown",
+            "source_topic": source_topic,
+            "message": envelope.id,
+        },
+        outcome="dead",
+        reason=error[:MAX_REASON],
+        digests={"original": hashlib.sha256(original).hexdigest()},
+    )
+    return envelope

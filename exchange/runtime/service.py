@@ -1,0 +1,267 @@
+"""Asking for an exchange: the broker's decision, then the row, its leaf and the request
+message in one transaction. Services never commit; the caller's boundary does.
+
+The decision, in order (the first failure raises a precise 4xx): the grant is active, held
+by the caller and covers the items and the purpose, under its frequency cap
+(:func:`exchange.grants.authorize`); then, unless the grant rests on a statutory duty, the
+subject's consent for the personal items among them (:func:`consent.check`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import consent
+from audit import Action, commitment, record, subject_ref
+from catalog import Resource, published_resource
+from exchange.grants import GrantDecision, authorize
+from exchange.objections import under_objection
+from exchange.runtime.errors import ConsentMissing, IdempotencyKeyReused, InvalidExchangeRequest
+from exchange.runtime.events import leaf_refs, send_request
+from exchange.runtime.models import ASYNC, SYNC, Exchange, Status
+from exchange.runtime.topics import Topics
+from kit.actors import Principal
+from kit.canonical import canonical_json
+from kit.db import new_id, utcnow
+from schemas import is_resident_id, is_uscc
+
+STATUTORY = "statutory-duty"
+SUBJECT_CHECKS = {"person": is_resident_id, "company": is_uscc}
+
+
+@dataclass(frozen=True)
+class Requested:
+    """The exchange asked for, and whether this call made it (False: an idempotent repeat)."""
+
+    exchange: Exchange
+    created: bool
+
+
+@dataclass(frozen=True)
+class LawfulBasis:
+    basis: str  # consent | statutory-duty | none (no personal item asked for)
+    consent_id: str | None = None
+    consent_leaf: int | None = None
+    legal_reference: str | None = None
+
+
+def subject_of(subject_type: str, identifier: str) -> str:
+    """The subject reference for a person (公民身份号码) or a company (统一社会信用代码)."""
+    check = SUBJECT_CHECKS.get(subject_type)
+    if check is None:
+        raise InvalidExchangeRequest(
+            f"subject type must be person or company, not {subject_type!r}"
+        )
+    ref = subject_ref(subject_type, identifier)
+    if not check(ref.partition(":")[2]):
+        what = "公民身份号码 (GB 11643)" if subject_type == "person" else "统一社会信用代码"
+        raise InvalidExchangeRequest(f"the subject identifier is not a valid {what}")
+    return ref
+
+
+def request_exchange(
+    session: Session,
+    *,
+    caller: Principal,
+    grant_id: str,
+    subject_type: str,
+    subject_id: str,
+    items: Sequence[str],
+    purpose: str,
+    idempotency_key: str,
+    topics: Topics,
+    mode: str = SYNC,
+    consent_id: str | None = None,
+    at: datetime | None = None,
+) -> Requested:
+    """Decide on and record an exchange, or return the one this system already made under
+    ``idempotency_key`` (:class:`IdempotencyKeyReused` if that one asked for something else)."""
+    if mode not in (SYNC, ASYNC):
+        raise InvalidExchangeRequest(f"mode must be sync or async, not {mode!r}")
+    wanted = sorted({i.strip() for i in items if i.strip()})
+    if not wanted:
+        raise InvalidExchangeRequest("name at least one item to exchange")
+    if not idempotency_key.strip() or len(idempotency_key) > 128:
+        raise InvalidExchangeRequest("an idempotency key of 1 to 128 characters is required")
+    subject = subject_of(subject_type, subject_id)
+    fingerprint = _fingerprint(grant_id, subject, wanted, purpose, consent_id, mode)
+    existing = _existing(session, caller.id, idempotency_key)
+    if existing is not None:
+        return _repeat(existing, fingerprint)
+    try:
+        with session.begin_nested():
+            ex = _decide(
+                session,
+                caller=caller,
+                grant_id=grant_id,
+                subject=subject,
+                items=wanted,
+                purpose=purpose,
+                consent_id=consent_id,
+                at=at or utcnow(),
+            )
+            ex.idempotency_key, ex.request_hash, ex.mode = idempotency_key, fingerprint, mode
+            _create(session, ex, caller=caller, topics=topics)
+    except IntegrityError:
+        # Another request with the same key committed first: answer with that exchange.
+        existing = _existing(session, caller.id, idempotency_key)
+        if existing is None:
+            raise
+        return _repeat(existing, fingerprint)
+    return Requested(ex, created=True)
+
+
+def _fingerprint(
+    grant_id: str,
+    subject: str,
+    items: list[str],
+    purpose: str,
+    consent_id: str | None,
+    mode: str,
+) -> str:
+    doc = [grant_id, subject, items, purpose, consent_id, mode]
+    return hashlib.sha256(canonical_json(doc)).hexdigest()
+
+
+def _existing(session: Session, system_id: str, key: str) -> Exchange | None:
+    return session.scalar(
+        select(Exchange).where(
+            Exchange.requester_system == system_id, Exchange.idempotency_key == key
+        )
+    )
+
+
+def _repeat(ex: Exchange, fingerprint: str) -> Requested:
+    if ex.request_hash != fingerprint:
+        raise IdempotencyKeyReused(
+            f"idempotency key {ex.idempotency_key!r} was already used by this system for "
+            f"exchange {ex.id}, which asked for something else; use a new key",
+            exchange=ex.id,
+        )
+    return Requested(ex, created=False)
+
+
+def _decide(
+    session: Session,
+    *,
+    caller: Principal,
+    grant_id: str,
+    subject: str,
+    items: list[str],
+    purpose: str,
+    consent_id: str | None,
+    at: datetime,
+) -> Exchange:
+    """The broker's decision; raises at the first refusal. Returns the unsaved row."""
+    decision = authorize(
+        session,
+        grant_id=grant_id,
+        system_id=caller.id,
+        department_code=caller.department or "",
+        items=items,
+        purpose=purpose,
+        at=at,
+    )
+    resource = published_resource(session, decision.resource_code, decision.resource_version)
+    basis = _lawful_basis(
+        session, decision, resource, subject=subject, items=items, consent_id=consent_id, at=at
+    )
+    markers = under_objection(session, resource_code=resource.code, subject=subject, items=items)
+    objections = {key: marker.as_dict() for key, marker in markers.items()}
+    return Exchange(
+        id=new_id(),
+        requester_system=caller.id,
+        requester_code=decision.requester_code,
+        grant_id=decision.grant_id,
+        resource_code=resource.code,
+        resource_version=resource.version,
+        schema_id=resource.schema_id,
+        schema_version=resource.schema_version,
+        provider_code=decision.provider_code,
+        subject=subject,
+        items=items,
+        purpose=purpose,
+        basis=basis.basis,
+        consent_id=basis.consent_id,
+        consent_leaf=basis.consent_leaf,
+        legal_reference=basis.legal_reference,
+        objections=objections,
+        status=Status.PENDING,
+        attempt=1,
+        created_at=at,
+        sent_at=at,
+    )
+
+
+def _lawful_basis(
+    session: Session,
+    decision: GrantDecision,
+    resource: Resource,
+    *,
+    subject: str,
+    items: list[str],
+    consent_id: str | None,
+    at: datetime,
+) -> LawfulBasis:
+    """The basis the exchange rests on: the grant's statutory duty, or the subject's consent
+    to the personal items (the sensitive ones named apart), or none for non-personal data."""
+    if decision.lawful_basis == STATUTORY:
+        return LawfulBasis(STATUTORY, legal_reference=decision.legal_reference)
+    flags = {item.key: item for item in resource.items}
+    personal = [k for k in items if k not in flags or flags[k].personal]
+    if not personal:
+        return LawfulBasis("none")
+    sensitive = [_named(resource, k) for k in personal if k in flags and flags[k].sensitive]
+    verdict = consent.check(
+        session,
+        subject=subject,
+        recipient=decision.requester_code,
+        purpose=decision.purpose,
+        items=[_named(resource, k) for k in personal],
+        sensitive=sensitive,
+        consent_id=consent_id,
+        at=at,
+    )
+    if not verdict.allowed:
+        missing = list(verdict.missing) or [_named(resource, k) for k in personal]
+        raise ConsentMissing(
+            f"the subject's consent does not cover {', '.join(missing)} for department "
+            f"{decision.requester_code} and purpose {decision.purpose}: {verdict.reason}",
+            missing=missing,
+        )
+    return LawfulBasis(
+        verdict.basis,
+        consent_id=verdict.consent_id,
+        consent_leaf=verdict.consent_leaf_index,
+        legal_reference=verdict.legal_reference,
+    )
+
+
+def _named(resource: Resource, key: str) -> str:
+    """An item as consent names it: ``<resource code>#<item key>``."""
+    return f"{resource.code}#{key}"
+
+
+def _create(session: Session, ex: Exchange, *, caller: Principal, topics: Topics) -> None:
+    """Insert the row (claiming the idempotency key), its leaf, and the request message."""
+    ex.subject_commitment = commitment(session, ex.subject) or ""
+    ex.request_leaf = -1
+    session.add(ex)
+    session.flush()
+    entry = record(
+        session,
+        action=Action.EXCHANGE_REQUEST,
+        actor=caller,
+        subject=ex.subject,
+        refs=leaf_refs(ex),
+        outcome="requested",
+    )
+    ex.request_leaf = entry.index
+    send_request(session, ex, topics)

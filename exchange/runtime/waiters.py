@@ -1,0 +1,89 @@
+"""Waiting for an exchange to complete, within the sync budget.
+
+The reply worker of this process wakes the waiter of an exchange as soon as it has recorded
+the reply; a reply recorded by another hub process is found by reading the row every
+``poll_s`` (25 ms). Nothing depends on the wake-up: a reply whose waiter is gone is still
+recorded, and the requester can poll it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+from sqlalchemy import select
+
+from exchange.runtime.models import Exchange, Status
+from kit.db import SessionFactory, transaction
+
+POLL_S = 0.025
+_KEY = "exchange.waiters"
+_CREATE = threading.Lock()
+
+
+class Waiters:
+    """Exchange id → an event the reply worker sets; safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, tuple[threading.Event, int]] = {}
+
+    def register(self, exchange_id: str) -> threading.Event:
+        with self._lock:
+            event, count = self._events.get(exchange_id, (threading.Event(), 0))
+            self._events[exchange_id] = (event, count + 1)
+            return event
+
+    def release(self, exchange_id: str) -> None:
+        with self._lock:
+            event, count = self._events.get(exchange_id, (threading.Event(), 1))
+            if count <= 1:
+                self._events.pop(exchange_id, None)
+            else:
+                self._events[exchange_id] = (event, count - 1)
+
+    def notify(self, exchange_id: str) -> None:
+        with self._lock:
+            found = self._events.get(exchange_id)
+        if found is not None:
+            found[0].set()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+
+def waiters_in(extras: MutableMapping[str, Any]) -> Waiters:
+    """The process's waiters, kept in the hub's ``extras`` (created on first use)."""
+    with _CREATE:
+        found = extras.get(_KEY)
+        if not isinstance(found, Waiters):
+            found = Waiters()
+            extras[_KEY] = found
+        return found
+
+
+def _status(factory: SessionFactory, exchange_id: str) -> str | None:
+    with transaction(factory) as session:
+        return session.scalar(select(Exchange.status).where(Exchange.id == exchange_id))
+
+
+def wait_for(
+    factory: SessionFactory,
+    event: threading.Event,
+    exchange_id: str,
+    *,
+    budget_s: float,
+    poll_s: float = POLL_S,
+) -> bool:
+    """True once the exchange is no longer PENDING, False when ``budget_s`` runs out."""
+    deadline = time.monotonic() + budget_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        event.wait(min(poll_s, left))
+        if _status(factory, exchange_id) != Status.PENDING:
+            return True

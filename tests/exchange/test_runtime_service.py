@@ -1,0 +1,224 @@
+"""The broker's decision on an exchange request, and what one request writes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from audit import entries
+from consent import withdraw
+from exchange import (
+    ConsentMissing,
+    Exchange,
+    ExchangeStatus,
+    IdempotencyKeyReused,
+    Topics,
+    request_exchange,
+)
+from exchange.grants import (
+    GrantFrequencyExceeded,
+    GrantNotActive,
+    GrantNotHeld,
+    ItemsNotGranted,
+    PurposeMismatch,
+    suspend,
+)
+from exchange.runtime import InvalidExchangeRequest
+from kit.actors import CITIZEN, ROLE_CITIZEN, Principal
+from kit.db import transaction
+from tests import factories
+from tests.exchange.runtime_helpers import (
+    PURPOSE,
+    Scene,
+    make_scene,
+    outbox,
+    system_principal,
+    user_principal,
+)
+from tongban.wiring import Hub
+
+
+def ask(hub: Hub, s: Scene, **changes: object) -> Exchange:
+    values: dict[str, object] = {
+        "caller": s.asking.principal,
+        "grant_id": s.grant_id,
+        "subject_type": "person",
+        "subject_id": s.person,
+        "items": ["name", "id_number"],
+        "purpose": PURPOSE,
+        "consent_id": s.consent_id,
+        "idempotency_key": "key-1",
+        "topics": Topics(hub.settings.topic_prefix),
+    }
+    values.update(changes)
+    with transaction(hub.factory) as session:
+        return request_exchange(session, **values).exchange  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def s(hub: Hub) -> Scene:
+    return make_scene(hub.factory)
+
+
+def test_a_granted_consented_request_writes_the_row_its_leaf_and_the_request_message(
+    hub: Hub, s: Scene
+) -> None:
+    ex = ask(hub, s)
+    assert ex.status == ExchangeStatus.PENDING
+    assert (ex.items, ex.basis, ex.consent_id) == (["id_number", "name"], "consent", s.consent_id)
+    with transaction(hub.factory) as session:
+        leaf = entries(session, actions=["exchange:request"], refs={"exchange": ex.id})[0]
+    assert leaf.refs["grant"] == s.grant_id
+    assert leaf.refs["items"] == "id_number,name"
+    assert leaf.refs["consent"] == s.consent_id
+    assert leaf.refs["basis"] == "consent"
+    assert leaf.subject == ex.subject_commitment
+    assert int(leaf.refs["consent_leaf"]) == ex.consent_leaf
+    [message] = outbox(hub.factory, Topics(hub.settings.topic_prefix).requests(s.provider))
+    assert message.type == "exchange:request"
+    assert message.payload["exchange_id"] == ex.id
+    assert message.payload["attempt"] == 1
+    assert message.payload["subject"] == s.subject
+    assert message.payload["reply_topic"] == Topics(hub.settings.topic_prefix).replies
+
+
+def _nothing_written(hub: Hub, s: Scene) -> bool:
+    with transaction(hub.factory) as session:
+        rows = session.scalars(select(Exchange)).all()
+        leaves = entries(session, actions=["exchange:request"])
+    requests = outbox(hub.factory, Topics(hub.settings.topic_prefix).requests(s.provider))
+    return not rows and not leaves and not requests
+
+
+def test_the_same_idempotency_key_returns_the_same_exchange_and_sends_one_request(
+    hub: Hub, s: Scene
+) -> None:
+    first, again = ask(hub, s), ask(hub, s)
+    assert first.id == again.id
+    assert len(outbox(hub.factory, Topics(hub.settings.topic_prefix).requests(s.provider))) == 1
+    with transaction(hub.factory) as session:
+        assert len(session.scalars(select(Exchange)).all()) == 1
+
+
+def test_an_idempotency_key_reused_for_another_request_is_a_conflict(hub: Hub, s: Scene) -> None:
+    ask(hub, s)
+    with pytest.raises(IdempotencyKeyReused):
+        ask(hub, s, items=["name"])
+
+
+def test_a_system_that_does_not_hold_the_grant_is_refused_and_nothing_is_written(
+    hub: Hub, s: Scene
+) -> None:
+    with transaction(hub.factory) as session:
+        other = factories.system(session, s.requester)
+    with pytest.raises(GrantNotHeld):
+        ask(hub, s, caller=other.principal)
+    assert _nothing_written(hub, s)
+
+
+def test_items_outside_the_grant_are_refused_by_name(hub: Hub) -> None:
+    s = make_scene(hub.factory, grant_items=("name", "sex"))
+    with pytest.raises(ItemsNotGranted) as refused:
+        ask(hub, s, items=["name", "address"])
+    assert refused.value.extra["items"] == ["address"]
+
+
+def test_another_purpose_than_the_grants_is_refused(hub: Hub, s: Scene) -> None:
+    with pytest.raises(PurposeMismatch):
+        ask(hub, s, purpose="retirement")
+
+
+def test_a_suspended_grant_is_refused(hub: Hub, s: Scene) -> None:
+    with transaction(hub.factory) as session:
+        reviewer = user_principal(s.authority, "reviewer")
+        suspend(session, grant_id=s.grant_id, actor=reviewer, reason="核查中", topic="t.g")
+    with pytest.raises(GrantNotActive):
+        ask(hub, s)
+
+
+def test_past_the_grants_daily_cap_the_request_is_refused_with_a_retry_after(hub: Hub) -> None:
+    s = make_scene(hub.factory, per_day=1)
+    ask(hub, s, idempotency_key="first")
+    with pytest.raises(GrantFrequencyExceeded) as refused:
+        ask(hub, s, idempotency_key="second")
+    assert refused.value.retry_after >= 1
+
+
+def test_personal_items_without_consent_are_refused_naming_the_missing_items(hub: Hub) -> None:
+    s = make_scene(hub.factory, consent=False)
+    with pytest.raises(ConsentMissing) as refused:
+        ask(hub, s)
+    assert set(refused.value.extra["missing"]) >= {f"{s.resource_code}#name"}
+    assert _nothing_written(hub, s)
+
+
+def test_a_withdrawn_consent_refuses_the_next_request(hub: Hub, s: Scene) -> None:
+    assert s.consent_id is not None
+    me = Principal(kind=CITIZEN, id=s.person, department=None, roles=frozenset({ROLE_CITIZEN}))
+    with transaction(hub.factory) as session:
+        withdraw(session, consent_id=s.consent_id, actor=me)
+    with pytest.raises(ConsentMissing):
+        ask(hub, s)
+
+
+def test_a_consent_that_lacks_a_sensitive_item_refuses_it(hub: Hub) -> None:
+    s = make_scene(hub.factory, consent_items=("name", "sex"))
+    with pytest.raises(ConsentMissing) as refused:
+        ask(hub, s)
+    assert refused.value.extra["missing"] == [f"{s.resource_code}#id_number"]
+
+
+def test_a_statutory_duty_grant_needs_no_consent_and_records_its_legal_reference(
+    hub: Hub,
+) -> None:
+    s = make_scene(hub.factory, statutory=True, consent=False)
+    ex = ask(hub, s, consent_id=None)
+    assert ex.basis == "statutory-duty"
+    assert ex.legal_reference
+    assert "户口登记条例" in ex.legal_reference
+    with transaction(hub.factory) as session:
+        leaf = entries(session, actions=["exchange:request"], refs={"exchange": ex.id})[0]
+    assert leaf.refs["basis"] == "statutory-duty"
+    assert "consent" not in leaf.refs
+    assert leaf.refs["legal_reference"] == ex.legal_reference
+
+
+def test_items_that_are_not_personal_need_no_consent(hub: Hub) -> None:
+    s = make_scene(hub.factory, consent=False)
+    ex = ask(hub, s, items=["issuing_authority"], consent_id=None)
+    assert (ex.basis, ex.consent_id) == ("none", None)
+
+
+@pytest.mark.parametrize(
+    ("kind", "identifier"),
+    [("person", "110101199001011235"), ("animal", "x"), ("company", "not-a-uscc")],
+)
+def test_a_malformed_subject_is_refused(hub: Hub, s: Scene, kind: str, identifier: str) -> None:
+    with pytest.raises(InvalidExchangeRequest):
+        ask(hub, s, subject_type=kind, subject_id=identifier)
+
+
+def test_an_open_objection_travels_with_the_request(hub: Hub, s: Scene) -> None:
+    from exchange.applications import Deadlines
+    from exchange.objections import ObjectionInput, raise_objection
+    from kit.calendar import WorkCalendar
+
+    with transaction(hub.factory) as session:
+        raised = raise_objection(
+            session,
+            actor=system_principal(s.asking, "requester"),
+            objection=ObjectionInput(
+                resource_code=s.resource_code,
+                item="name",
+                value_seen="张伟",
+                value_claimed="张玮",
+                subject=s.subject,
+            ),
+            deadlines=Deadlines(),
+            calendar=WorkCalendar(),
+            topic="t.o",
+        )
+    ex = ask(hub, s)
+    assert ex.objections["name"]["objection_id"] == raised.id
+    [message] = outbox(hub.factory, Topics(hub.settings.topic_prefix).requests(s.provider))
+    assert message.payload["objections"]["name"]["objection_id"] == raised.id
