@@ -1,0 +1,248 @@
+"""Authentication: who is calling.
+
+- **Department systems** sign their own bearer JWT (private_key_jwt style): ``iss`` = ``sub``
+  = system id, ``aud`` = the hub id, ``exp`` at most ``max_system_token_s`` after ``iat``,
+  a unique ``jti``, header ``kid`` naming one of the system's registered keys.
+- **Human users** log in with a password and receive a short-lived token signed by the hub.
+- **Citizens** present a token from the configured identity provider (JWKS by configuration).
+
+Every refusal is a 401 whose ``detail`` says which check failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from catalog import active_key, get_system, remember_token_id
+from catalog import get_user as load_user
+from kit.actors import CITIZEN, ROLE_CITIZEN, SYSTEM, USER, Principal
+from kit.crypto import Ed25519PrivateKey, Ed25519PublicKey, public_jwk, public_key_from_jwk
+from kit.db import new_id, transaction
+from kit.errors import Unauthorized
+
+LEEWAY_S = 30
+
+
+class TokenRefused(Unauthorized):
+    pass
+
+
+@dataclass(frozen=True)
+class HubKey:
+    """The hub's signing key and its public JWK (``kid`` = RFC 7638 thumbprint)."""
+
+    private: Ed25519PrivateKey
+    jwk: dict[str, str]
+
+    @property
+    def kid(self) -> str:
+        return self.jwk["kid"]
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        return self.private.public_key()
+
+    @classmethod
+    def of(cls, key: Ed25519PrivateKey) -> HubKey:
+        return cls(private=key, jwk=public_jwk(key))
+
+
+def load_jwks(path: Path) -> dict[str, Ed25519PublicKey]:
+    """kid → key from a JWKS file; an absent file trusts nobody."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text("utf-8"))
+    return {k["kid"]: public_key_from_jwk(k) for k in data.get("keys", [])}
+
+
+def _decode(token: str, key: Ed25519PublicKey, audience: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=["EdDSA"],
+            audience=audience,
+            leeway=LEEWAY_S,
+            options={"require": ["exp", "iat", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenRefused("token expired") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise TokenRefused("token not yet valid") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise TokenRefused(f"wrong audience: this hub is {audience!r}") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise TokenRefused(f"token lacks a required claim: {exc.claim}") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise TokenRefused("bad signature") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenRefused(f"malformed token: {exc}") from exc
+    if claims["iat"] > datetime.now(UTC).timestamp() + LEEWAY_S:
+        raise TokenRefused("token not yet valid: issued in the future")
+    return claims
+
+
+class Authenticator:
+    """Turns a request's bearer token into a :class:`Principal` or raises ``Unauthorized``."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        hub_id: str,
+        hub_key: HubKey,
+        citizen_keys: dict[str, Ed25519PublicKey],
+        citizen_issuer: str,
+        max_system_token_s: int,
+    ) -> None:
+        self.factory = factory
+        self.hub_id = hub_id
+        self.hub_key = hub_key
+        self.citizen_keys = citizen_keys
+        self.citizen_issuer = citizen_issuer
+        self.max_system_token_s = max_system_token_s
+
+    def __call__(self, request: Request) -> Principal:
+        cached: Principal | None = getattr(request.state, "principal", None)
+        if cached is not None:
+            return cached
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("missing bearer token (Authorization: Bearer <jwt>)")
+        who = self.authenticate(token.strip())
+        request.state.principal = who
+        return who
+
+    def authenticate(self, token: str) -> Principal:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise TokenRefused(f"malformed token: {exc}") from exc
+        if not kid:
+            raise TokenRefused("token header has no kid")
+        if kid == self.hub_key.kid:
+            return self._user(token)
+        if kid in self.citizen_keys:
+            return self._citizen(token, self.citizen_keys[kid])
+        return self._system(token, kid)
+
+    def _system(self, token: str, kid: str) -> Principal:
+        with transaction(self.factory) as session:
+            key = active_key(session, kid)
+            if key is None:
+                raise TokenRefused(f"unknown key id {kid}")
+            claims = _decode(token, public_key_from_jwk(key.jwk), self.hub_id)
+            system_id = key.system_id
+            if claims.get("iss") != system_id or claims.get("sub") != system_id:
+                raise TokenRefused("iss and sub must both be the id of the key's system")
+            if claims["exp"] - claims["iat"] > self.max_system_token_s:
+                raise TokenRefused(f"token lifetime exceeds {self.max_system_token_s} s")
+            jti = claims.get("jti")
+            if not jti:
+                raise TokenRefused("token lacks a required claim: jti")
+            system = get_system(session, system_id)
+            if not system.enabled:
+                raise TokenRefused(f"system {system_id} is disabled")
+            expires = datetime.fromtimestamp(claims["exp"] + LEEWAY_S, UTC)
+            if not remember_token_id(
+                session, jti=str(jti), system_id=system_id, expires_at=expires
+            ):
+                raise TokenRefused("token replayed: this jti was already used")
+            return Principal(
+                kind=SYSTEM,
+                id=system.id,
+                department=system.department_code,
+                roles=frozenset(system.roles),
+                name=system.name,
+            )
+
+    def _user(self, token: str) -> Principal:
+        claims = _decode(token, self.hub_key.public, self.hub_id)
+        with transaction(self.factory) as session:
+            user = load_user(session, str(claims["sub"]))
+            if not user.enabled:
+                raise TokenRefused("this user is disabled")
+            return Principal(
+                kind=USER,
+                id=user.id,
+                department=user.department_code,
+                roles=frozenset(user.roles),
+                name=user.name,
+            )
+
+    def _citizen(self, token: str, key: Ed25519PublicKey) -> Principal:
+        claims = _decode(token, key, self.hub_id)
+        if claims.get("iss") != self.citizen_issuer:
+            raise TokenRefused(f"citizen tokens must be issued by {self.citizen_issuer!r}")
+        return Principal(
+            kind=CITIZEN,
+            id=str(claims["sub"]),
+            department=None,
+            roles=frozenset({ROLE_CITIZEN}),
+            name=str(claims.get("name", "")),
+        )
+
+
+def system_token(
+    system_id: str, key: Ed25519PrivateKey, *, audience: str, lifetime_s: int = 120
+) -> str:
+    """A fresh bearer token for ``system_id`` signed with its own key."""
+    now = datetime.now(UTC)
+    claims = {
+        "iss": system_id,
+        "sub": system_id,
+        "aud": audience,
+        "jti": new_id(),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=lifetime_s)).timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": public_jwk(key)["kid"]})
+
+
+def user_token(user_id: str, hub_key: HubKey, *, audience: str, lifetime_s: int) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": audience,
+        "sub": user_id,
+        "aud": audience,
+        "jti": new_id(),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=lifetime_s)).timestamp()),
+    }
+    return jwt.encode(claims, hub_key.private, algorithm="EdDSA", headers={"kid": hub_key.kid})
+
+
+def citizen_token(
+    subject_id: str,
+    key: Ed25519PrivateKey,
+    *,
+    issuer: str,
+    audience: str,
+    lifetime_s: int = 900,
+    name: str = "",
+) -> str:
+    """What the identity provider issues; the demo's ``tongban citizen token`` uses it."""
+    now = datetime.now(UTC)
+    claims = {
+        "iss": issuer,
+        "sub": subject_id,
+        "aud": audience,
+        "jti": new_id(),
+        "name": name,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=lifetime_s)).timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": public_jwk(key)["kid"]})
+
+
+Authenticate = Callable[[Request], Principal]

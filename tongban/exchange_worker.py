@@ -1,0 +1,184 @@
+"""The hub's exchange workers, started by ``create_app`` in every hub process:
+
+- the **reply consumer**: a Kafka group consumer (``<prefix>hub-replies``) on the reply and
+  dead-letter topics; one transaction per message, offsets committed after recording, then
+  the in-process waiter of the exchange is woken;
+- the **resend sweeper**: re-sends exchanges still PENDING after ``exchange_resend_s``, and
+  gives up after ``exchange_max_attempts``;
+- the **callback sender**: a group consumer (``<prefix>hub-callbacks``) POSTing hub-signed
+  completion notifications of async exchanges to the requesters' callback URLs (httpx).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from connectors.kafka import KafkaBus, Record
+from exchange import CallbackSender, ReplyHandler, Sweeper, Topics, waiters_in
+from kit.crypto import jws_sign
+from kit.events import Envelope
+from tongban.wiring import Hub
+
+log = logging.getLogger(__name__)
+
+READY = "exchange.replies.ready"  # hub.extras: set once the reply consumer has its partitions
+LOOP = "exchange.replies.loop"  # hub.extras: the reply consumer's loop
+CONSUMER_OPTIONS: dict[str, Any] = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
+
+
+class HttpPoster:
+    """The callback sender's way out: one httpx client with timeouts."""
+
+    def __init__(self, timeout_s: float = 5.0) -> None:
+        self.client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        try:
+            return self.client.post(url, content=body, headers=dict(headers)).status_code
+        except httpx.HTTPError as exc:
+            raise OSError(f"{type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class GroupLoop:
+    """Polls a group consumer and hands each record to ``handle``; offsets are committed
+    after each handled batch. A record whose handling raises is retried (the consumer seeks
+    back to it) after a pause, so nothing is skipped while the database is away."""
+
+    def __init__(
+        self,
+        bus: KafkaBus,
+        topics: list[str],
+        *,
+        group_id: str,
+        handle: Callable[[Record, threading.Event], str | None],
+        done: Callable[[list[str]], None] = lambda ids: None,
+        ready: threading.Event | None = None,
+        name: str,
+    ) -> None:
+        self.bus = bus
+        self.topics = topics
+        self.group_id = group_id
+        self.handle = handle
+        self.done = done
+        self.ready = ready or threading.Event()
+        self.name = name
+        self.assigned: frozenset[str] = frozenset()  # "topic:partition" (for diagnostics)
+
+    def run(self, stop: threading.Event) -> None:
+        consumer = None
+        while not stop.is_set():
+            try:
+                if consumer is None:
+                    consumer = self.bus.consumer(
+                        self.topics, group_id=self.group_id, **CONSUMER_OPTIONS
+                    )
+                self._poll(consumer, stop)
+            except Exception:
+                log.exception("%s: polling failed; retrying", self.name)
+                stop.wait(1.0)
+        if consumer is not None:
+            consumer.close(autocommit=False)
+
+    def _poll(self, consumer: Any, stop: threading.Event) -> None:
+        batches = consumer.poll(timeout_ms=100)
+        self.assigned = frozenset(f"{p.topic}:{p.partition}" for p in consumer.assignment())
+        if self.assigned:
+            self.ready.set()
+        changed: list[str] = []
+        try:
+            for partition, records in batches.items():
+                for record in records:
+                    try:
+                        found = self.handle(record, stop)
+                    except Exception:
+                        log.exception("%s: a message failed; it will be retried", self.name)
+                        consumer.seek(partition, record.offset)
+                        stop.wait(1.0)
+                        return
+                    if found:
+                        changed.append(found)
+        finally:
+            if batches:
+                self._commit(consumer)
+            self.done(changed)
+
+    def _commit(self, consumer: Any) -> None:
+        try:
+            consumer.commit()
+        except Exception as exc:  # a rebalance: the records come again, handled idempotently
+            log.warning("%s: offsets not committed (%s)", self.name, exc)
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(target=self.run, args=(stop,), name=self.name, daemon=True)
+        thread.start()
+        return thread
+
+
+def start_exchange_workers(hub: Hub, stop: threading.Event) -> list[threading.Thread]:
+    """The reply consumer, the resend sweeper and the callback sender of this process."""
+    if hub.bus is None:
+        return []
+    s = hub.settings
+    topics = Topics(s.topic_prefix)
+    waiters = waiters_in(hub.extras)
+    handler = ReplyHandler(hub.factory, topics=topics)
+    ready = hub.extras.setdefault(READY, threading.Event())
+
+    def wake(ids: list[str]) -> None:
+        for exchange_id in ids:
+            waiters.notify(exchange_id)
+
+    replies = GroupLoop(
+        hub.bus,
+        [topics.replies, topics.dead_letter],
+        group_id=f"{s.topic_prefix}hub-replies",
+        handle=lambda record, stop: handler.handle(record.topic, record.value, stop),
+        done=wake,
+        ready=ready,
+        name="exchange-replies",
+    )
+    sweeper = Sweeper(
+        hub.factory,
+        topics=topics,
+        resend_after_s=s.exchange_resend_s,
+        max_attempts=s.exchange_max_attempts,
+    )
+    hub.extras[LOOP] = replies
+    return [replies.start(stop), sweeper.start(stop), _callbacks(hub, topics).start(stop)]
+
+
+def _callbacks(hub: Hub, topics: Topics) -> GroupLoop:
+    assert hub.bus is not None
+    key = hub.hub_key
+    sender = CallbackSender(
+        hub.factory,
+        sign=lambda claims: jws_sign(claims, key.private, kid=key.kid),
+        poster=HttpPoster(),
+        issuer=hub.settings.hub_id,
+    )
+
+    def deliver(record: Record, stop: threading.Event) -> None:
+        try:
+            exchange_id = Envelope.from_bytes(record.value).payload.get("exchange_id")
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("exchange-callbacks: skipping a malformed notification (%s)", exc)
+            return None
+        if isinstance(exchange_id, str):
+            sender.deliver(exchange_id, stop)
+        return None
+
+    return GroupLoop(
+        hub.bus,
+        [topics.callbacks],
+        group_id=f"{hub.settings.topic_prefix}hub-callbacks",
+        handle=deliver,
+        name="exchange-callbacks",
+    )
