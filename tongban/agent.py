@@ -119,6 +119,9 @@ class Agent:
         self.requests = self.topics.requests(config.department_code)
         self.corrections = self.topics.corrections(config.department_code)
         self.group = f"{config.topic_prefix}agent.{config.system_id}"
+        # Set once the group has given this agent its partitions: from then on a request
+        # sent to the department's topic is read without waiting for a rebalance.
+        self.ready = threading.Event()
         try:
             self.state = AgentState(config.state_file)
         except sqlite3.Error as exc:
@@ -150,6 +153,9 @@ class Agent:
         try:
             while not stop.is_set():
                 self._poll_once(consumer, stop)
+                if not self.ready.is_set() and consumer.assignment():
+                    self.ready.set()
+                    log.info("agent %s has its partitions", self.config.system_id)
         finally:
             consumer.close()
             self.close()

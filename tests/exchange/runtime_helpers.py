@@ -239,7 +239,7 @@ def scene(
         statutory=statutory,
         per_day=per_day,
     )
-    person = person_id()
+    person = person or person_id()
     consent_id = (
         consented(session, asking, resource.code, person, consent_items) if consent else None
     )
@@ -545,6 +545,7 @@ def running_agent(config: Path) -> Iterator[Any]:
     thread = threading.Thread(target=agent.run, args=(stop,), name="agent", daemon=True)
     thread.start()
     try:
+        assert agent.ready.wait(60), "the agent never got its partitions"
         yield agent
     finally:
         stop.set()
