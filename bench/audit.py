@@ -55,16 +55,21 @@ def _drafts(count: int) -> list[LeafDraft]:
     return [LeafDraft("exchange:request", ACTOR, refs=refs, digests=digest)] * count
 
 
-def _writer(factory: Any, until: float, counts: list[int], one_by_one: bool) -> None:
+def _writer(
+    factory: Any, until: float, counts: list[int], one_by_one: bool, errors: list[BaseException]
+) -> None:
     drafts, done = _drafts(BATCH), 0
-    while time.monotonic() < until:
-        with transaction(factory) as session:
-            if one_by_one:
-                for draft in drafts:
-                    record(session, action=draft.action, actor=ACTOR, refs=draft.refs)
-            else:
-                record_many(session, drafts)
-        done += BATCH
+    try:
+        while time.monotonic() < until:
+            with transaction(factory) as session:
+                if one_by_one:
+                    for draft in drafts:
+                        record(session, action=draft.action, actor=ACTOR, refs=draft.refs)
+                else:
+                    record_many(session, drafts)
+            done += BATCH
+    except BaseException as exc:  # reported by the caller: a dead writer is no measurement
+        errors.append(exc)
     counts.append(done)
 
 
@@ -72,11 +77,11 @@ def appends_per_second(url: str, *, one_by_one: bool = False, full_sync: bool = 
     engine = make_engine(url)
     if full_sync:
         event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA synchronous=FULL"))
-    factory, counts = session_factory(engine), list[int]()
+    factory, counts, errors = session_factory(engine), list[int](), list[BaseException]()
     started = time.monotonic()
     until = started + APPEND_SECONDS
     threads = [
-        threading.Thread(target=_writer, args=(factory, until, counts, one_by_one))
+        threading.Thread(target=_writer, args=(factory, until, counts, one_by_one, errors))
         for _ in range(WRITERS)
     ]
     for thread in threads:
@@ -85,6 +90,8 @@ def appends_per_second(url: str, *, one_by_one: bool = False, full_sync: bool = 
         thread.join()
     rate = sum(counts) / (time.monotonic() - started)
     engine.dispose()
+    if errors:
+        raise RuntimeError(f"an append writer failed: {errors[0]!r}") from errors[0]
     return rate
 
 
