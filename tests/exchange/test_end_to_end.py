@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from audit import entries
+from audit import entries, export_log, verify_export
 from connectors.embedded import EmbeddedBroker
 from connectors.kafka import KafkaBus
 from exchange import ExchangeStatus, Topics
@@ -38,6 +38,7 @@ from tests.exchange.runtime_helpers import (
     running_agent,
 )
 from tongban.app import start_relay
+from tongban.audit_worker import checkpoint_once, checkpointer_for
 from tongban.client import HubClient
 from tongban.exchange_worker import LOOP, READY, start_exchange_workers
 from tongban.settings import Settings
@@ -113,7 +114,16 @@ def test_the_real_agent_answers_from_its_source_and_the_client_verifies_the_sign
     claims = client.verify(answer)
     assert claims["provider_system"] == s.answering.id
     assert claims["exchange_id"] == answer["id"]
+    assert leaf_count(agent_hub.factory, "exchange:request", exchange=answer["id"]) == 1
     assert leaf_count(agent_hub.factory, "exchange:fulfil", exchange=answer["id"]) == 1
+    assert checkpoint_once(agent_hub)
+    signer = checkpointer_for(agent_hub)
+    with transaction(agent_hub.factory) as session:
+        export_log(session, tmp_path / "audit", public_key=signer.public_key, name=signer.origin)
+    report = verify_export(tmp_path / "audit", public_key=signer.public_key)
+    assert report.ok, report.findings
+    with transaction(agent_hub.factory) as session:
+        assert report.leaves == len(entries(session, limit=100_000))
 
 
 def test_a_subject_the_providers_source_does_not_hold_is_not_found(
