@@ -1,7 +1,7 @@
 """Grants (共享授权): the outcome of a granted application, and ``authorize``, the one
 question the exchange broker asks before every exchange."""
 
-from exchange.grants.authorize import GrantDecision, authorize
+from exchange.grants.authorize import GrantDecision, authorize, hold_usage
 from exchange.grants.changes import decide_change, pending_changes, request_change
 from exchange.grants.errors import (
     GrantChangeNotFound,
@@ -52,6 +52,7 @@ __all__ = [
     "close",
     "decide_change",
     "get_grant",
+    "hold_usage",
     "list_grants",
     "pending_changes",
     "request_change",

@@ -102,6 +102,39 @@ def _decision(grant: Grant, items: tuple[str, ...]) -> GrantDecision:
     )
 
 
+def hold_usage(session: Session, grant_ids: Sequence[str], at: datetime) -> None:
+    """Lock the day's usage rows of ``grant_ids`` in grant id order, creating a missing row
+    at zero uses, for a transaction about to decide several exchanges (a pre-fill).
+
+    Deciding one exchange locks its grant's usage row, then the subject's consent records,
+    then the audit sequencer. A transaction deciding several would otherwise hold one
+    subject's consent while waiting for the next grant's row, which a single exchange may
+    hold while it waits for that consent: taking every grant's row first, in one order, keeps
+    the locks of all deciders in the same order. Counting still happens in :func:`authorize`."""
+    day = local_date(at)
+    ids = sorted(set(grant_ids))
+    held = set(
+        session.scalars(
+            select(GrantUsage.grant_id)
+            .where(GrantUsage.grant_id.in_(ids), GrantUsage.day == day)
+            .order_by(GrantUsage.grant_id)
+            .with_for_update()
+        )
+    )
+    for grant_id in ids:
+        if grant_id in held or session.get(Grant, grant_id) is None:
+            continue  # authorize refuses an unknown grant by name
+        try:
+            with session.begin_nested():
+                session.add(GrantUsage(grant_id=grant_id, day=day, count=0))
+        except IntegrityError:  # another transaction created it first: wait for its lock
+            session.execute(
+                select(GrantUsage.grant_id)
+                .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
+                .with_for_update()
+            )
+
+
 def _count_use(session: Session, grant: Grant, at: datetime) -> None:
     day = local_date(at)
     bump = (

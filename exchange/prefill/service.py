@@ -2,11 +2,12 @@
 them together, and merges their signed answers into the form.
 
 1. The scenario is checked against the catalog and the plan is made (one read transaction).
-2. Each (resource, subject) group is decided by the broker — the same
-   :func:`exchange.runtime.request_exchange` ``POST /v1/exchanges`` uses, with the grant,
-   consent and frequency checks — each in its own transaction, so the relay sends each
-   request as soon as its decision commits and a refusal touches only its own fields.
-3. One ``prefill:run`` leaf links the exchanges (its own transaction).
+2. Each (resource, subject) group is decided by the broker — the decision
+   :func:`exchange.runtime.request_exchange` makes for ``POST /v1/exchanges``, with the
+   grant, consent and frequency checks — all in one transaction
+   (:func:`exchange.runtime.request_exchanges`), each in its own savepoint so a refusal
+   touches only its own fields; the relay sends the requests together once it commits.
+3. One ``prefill:run`` leaf links the exchanges (in the same transaction).
 4. The replies are awaited at once, within one budget (:func:`wait_all`).
 5. The form is read back from the exchanges' rows.
 
@@ -22,13 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from audit import Action, record
 from exchange.prefill.checks import load_scenario
 from exchange.prefill.form import ExchangeRef, Form, FormField, entered, from_exchange, set_aside
 from exchange.prefill.plan import REFUSED, Ask, Plan, PrefillRequest, Skip, make_plan
 from exchange.prefill.waiting import wait_all
-from exchange.runtime import Exchange, Topics, Waiters, request_exchange
+from exchange.runtime import Exchange, ExchangeAsk, Topics, Waiters, request_exchanges
 from kit.actors import Principal
 from kit.db import SessionFactory, new_id, transaction, utcnow
 from kit.errors import TongbanError
@@ -52,43 +54,50 @@ def _key(request: PrefillRequest, prefill_id: str, ask: Ask) -> str:
     return f"prefill-{digest.hexdigest()[:48]}"
 
 
-def _decide(
-    factory: SessionFactory,
-    ask: Ask,
+def _decide_all(
+    session: Session,
+    plan: Plan,
     *,
     caller: Principal,
-    plan: Plan,
-    key: str,
+    request: PrefillRequest,
+    prefill_id: str,
     topics: Topics,
     waiters: Waiters,
     events: dict[str, threading.Event],
-) -> Decided | Skip:
-    kind, _, identifier = ask.subject.partition(":")
-    try:
-        with transaction(factory) as session:
-            ex = request_exchange(
-                session,
-                caller=caller,
+) -> list[Decided]:
+    """Every ask decided by the broker in the caller's transaction; a refused ask sets its
+    fields aside. Each waiter is registered before the commit, so no reply is missed."""
+    asks = []
+    for ask in plan.asks:
+        kind, _, identifier = ask.subject.partition(":")
+        asks.append(
+            ExchangeAsk(
                 grant_id=ask.grant_id,
                 subject_type=kind,
                 subject_id=identifier,
                 items=ask.items,
                 purpose=plan.scenario.purpose,
-                idempotency_key=key,
-                topics=topics,
-                mode=SYNC,
+                idempotency_key=_key(request, prefill_id, ask),
                 consent_id=ask.consent_id,
-            ).exchange
-            exchange_id, done = ex.id, ex.state.done
-            if not done:
-                events[exchange_id] = waiters.register(exchange_id)  # before the commit
-    except TongbanError as exc:  # the broker's refusal of this group: its fields only
-        return Skip(REFUSED, exc.detail, type(exc).__name__)
-    return Decided(ask, exchange_id)
+            )
+        )
+    outcomes = request_exchanges(session, caller=caller, asks=asks, topics=topics, mode=SYNC)
+    decided: list[Decided] = []
+    for ask, outcome in zip(plan.asks, outcomes, strict=True):
+        if isinstance(outcome, TongbanError):  # the broker's refusal: its fields only
+            skip = Skip(REFUSED, outcome.detail, type(outcome).__name__)
+            for f in ask.fields:
+                plan.skipped[f.key] = skip
+            continue
+        ex = outcome.exchange
+        if not ex.state.done:
+            events[ex.id] = waiters.register(ex.id)
+        decided.append(Decided(ask, ex.id))
+    return decided
 
 
 def _log(
-    factory: SessionFactory,
+    session: Session,
     *,
     prefill_id: str,
     caller: Principal,
@@ -96,23 +105,22 @@ def _log(
     decided: list[Decided],
     refused: int,
 ) -> int:
-    with transaction(factory) as session:
-        entry = record(
-            session,
-            action=Action.PREFILL_RUN,
-            actor=caller,
-            subject=plan.subjects.get("applicant"),
-            refs={
-                "prefill": prefill_id,
-                "scenario": plan.scenario.id,
-                "exchanges": ",".join(d.exchange_id for d in decided),
-                "system": caller.id,
-                "requester": caller.department,
-                "purpose": plan.scenario.purpose,
-            },
-            outcome="requested" if not refused else "partly-refused",
-        )
-        return entry.index
+    entry = record(
+        session,
+        action=Action.PREFILL_RUN,
+        actor=caller,
+        subject=plan.subjects.get("applicant"),
+        refs={
+            "prefill": prefill_id,
+            "scenario": plan.scenario.id,
+            "exchanges": ",".join(d.exchange_id for d in decided),
+            "system": caller.id,
+            "requester": caller.department,
+            "purpose": plan.scenario.purpose,
+        },
+        outcome="requested" if not refused else "partly-refused",
+    )
+    return entry.index
 
 
 def prefill(
@@ -132,32 +140,26 @@ def prefill(
         plan = make_plan(session, checked, caller=caller, request=request, at=at or utcnow())
     prefill_id = new_id()
     events: dict[str, threading.Event] = {}
-    decided: list[Decided] = []
     try:
-        for ask in plan.asks:
-            outcome = _decide(
-                factory,
-                ask,
+        with transaction(factory) as session:
+            decided = _decide_all(
+                session,
+                plan,
                 caller=caller,
-                plan=plan,
-                key=_key(request, prefill_id, ask),
+                request=request,
+                prefill_id=prefill_id,
                 topics=topics,
                 waiters=waiters,
                 events=events,
             )
-            if isinstance(outcome, Skip):
-                for f in ask.fields:
-                    plan.skipped[f.key] = outcome
-            else:
-                decided.append(outcome)
-        leaf = _log(
-            factory,
-            prefill_id=prefill_id,
-            caller=caller,
-            plan=plan,
-            decided=decided,
-            refused=len(plan.asks) - len(decided),
-        )
+            leaf = _log(
+                session,
+                prefill_id=prefill_id,
+                caller=caller,
+                plan=plan,
+                decided=decided,
+                refused=len(plan.asks) - len(decided),
+            )
         wait_all(factory, events, budget_s=budget_s)
     finally:
         for exchange_id in events:

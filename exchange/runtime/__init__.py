@@ -17,7 +17,13 @@ from exchange.runtime.inbound import ReplyHandler
 from exchange.runtime.models import Exchange, Status
 from exchange.runtime.reading import Page, get_exchange, list_exchanges
 from exchange.runtime.replies import Recorded, poison, record_dead_letter, record_reply
-from exchange.runtime.service import Requested, request_exchange, subject_of
+from exchange.runtime.service import (
+    ExchangeAsk,
+    Requested,
+    request_exchange,
+    request_exchanges,
+    subject_of,
+)
 from exchange.runtime.sweeper import Sweep, Sweeper, resend_due
 from exchange.runtime.topics import Topics
 from exchange.runtime.views import detail, summary
@@ -27,6 +33,7 @@ __all__ = [
     "CallbackSender",
     "ConsentMissing",
     "Exchange",
+    "ExchangeAsk",
     "ExchangeFailed",
     "ExchangeForbidden",
     "ExchangeNotFound",
@@ -53,6 +60,7 @@ __all__ = [
     "record_reply",
     "request_envelope",
     "request_exchange",
+    "request_exchanges",
     "resend_due",
     "router",
     "subject_of",

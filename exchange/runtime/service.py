@@ -5,6 +5,10 @@ The decision, in order (the first failure raises a precise 4xx): the grant is ac
 by the caller and covers the items and the purpose, under its frequency cap
 (:func:`exchange.grants.authorize`); then, unless the grant rests on a statutory duty, the
 subject's consent for the personal items among them (:func:`consent.check`).
+
+:func:`request_exchanges` decides several in one transaction (a pre-fill): each decision in
+its own savepoint, so a refusal is returned in its place and leaves the others standing, and
+the leaves of those made are appended together after the decisions.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import consent
-from audit import Action, commitment, record, subject_ref
+from audit import Action, LeafDraft, commitment, record_many, subject_ref
 from catalog import Resource, published_resource
-from exchange.grants import GrantDecision, authorize
+from exchange.grants import GrantDecision, authorize, hold_usage
 from exchange.objections import under_objection
 from exchange.runtime.errors import ConsentMissing, IdempotencyKeyReused, InvalidExchangeRequest
 from exchange.runtime.events import leaf_refs, send_request
@@ -30,6 +34,7 @@ from exchange.runtime.topics import Topics
 from kit.actors import Principal
 from kit.canonical import canonical_json
 from kit.db import new_id, utcnow
+from kit.errors import TongbanError
 from schemas import is_resident_id, is_uscc
 
 STATUTORY = "statutory-duty"
@@ -66,6 +71,20 @@ def subject_of(subject_type: str, identifier: str) -> str:
     return ref
 
 
+@dataclass(frozen=True)
+class ExchangeAsk:
+    """One exchange to decide with :func:`request_exchanges` (the arguments of
+    :func:`request_exchange`)."""
+
+    grant_id: str
+    subject_type: str
+    subject_id: str
+    items: Sequence[str]
+    purpose: str
+    idempotency_key: str
+    consent_id: str | None = None
+
+
 def request_exchange(
     session: Session,
     *,
@@ -83,14 +102,58 @@ def request_exchange(
 ) -> Requested:
     """Decide on and record an exchange, or return the one this system already made under
     ``idempotency_key`` (:class:`IdempotencyKeyReused` if that one asked for something else)."""
+    ask = ExchangeAsk(
+        grant_id, subject_type, subject_id, items, purpose, idempotency_key, consent_id
+    )
+    requested = _request(session, caller, ask, mode=mode, at=at)
+    if requested.created:
+        _announce(session, [requested.exchange], caller=caller, topics=topics)
+    return requested
+
+
+def request_exchanges(
+    session: Session,
+    *,
+    caller: Principal,
+    asks: Sequence[ExchangeAsk],
+    topics: Topics,
+    mode: str = SYNC,
+    at: datetime | None = None,
+) -> list[Requested | TongbanError]:
+    """Decide on several exchanges in the caller's one transaction, each exactly as
+    :func:`request_exchange` would; a refusal is returned in its ask's place (its savepoint
+    rolled back, nothing of it written) instead of raised.
+
+    The grants' usage rows are locked first, in one order (:func:`exchange.grants.hold_usage`),
+    and the ``exchange:request`` leaves and outbox messages of the exchanges made are written
+    after all the decisions, so the consent locks are taken after every grant lock and before
+    the audit sequencer, in the order a single exchange takes them."""
+    hold_usage(session, [a.grant_id for a in asks], at or utcnow())
+    outcomes: list[Requested | TongbanError] = []
+    for ask in asks:
+        try:
+            outcomes.append(_request(session, caller, ask, mode=mode, at=at))
+        except TongbanError as exc:
+            outcomes.append(exc)
+    made = [o.exchange for o in outcomes if isinstance(o, Requested) and o.created]
+    _announce(session, made, caller=caller, topics=topics)
+    return outcomes
+
+
+def _request(
+    session: Session, caller: Principal, ask: ExchangeAsk, *, mode: str, at: datetime | None
+) -> Requested:
+    """Decide on and insert the exchange (no leaf, no message yet), or find the repeat."""
+    grant_id, purpose, consent_id = ask.grant_id, ask.purpose, ask.consent_id
+    idempotency_key = ask.idempotency_key
     if mode not in (SYNC, ASYNC):
         raise InvalidExchangeRequest(f"mode must be sync or async, not {mode!r}")
-    wanted = sorted({i.strip() for i in items if i.strip()})
+    wanted = sorted({i.strip() for i in ask.items if i.strip()})
     if not wanted:
         raise InvalidExchangeRequest("name at least one item to exchange")
     if not idempotency_key.strip() or len(idempotency_key) > 128:
         raise InvalidExchangeRequest("an idempotency key of 1 to 128 characters is required")
-    subject = subject_of(subject_type, subject_id)
+    subject = subject_of(ask.subject_type, ask.subject_id)
     fingerprint = _fingerprint(grant_id, subject, wanted, purpose, consent_id, mode)
     existing = _existing(session, caller.id, idempotency_key)
     if existing is not None:
@@ -108,7 +171,7 @@ def request_exchange(
                 at=at or utcnow(),
             )
             ex.idempotency_key, ex.request_hash, ex.mode = idempotency_key, fingerprint, mode
-            _create(session, ex, caller=caller, topics=topics)
+            _insert(session, ex)
     except IntegrityError:
         # Another request with the same key committed first: answer with that exchange.
         existing = _existing(session, caller.id, idempotency_key)
@@ -249,19 +312,29 @@ def _named(resource: Resource, key: str) -> str:
     return f"{resource.code}#{key}"
 
 
-def _create(session: Session, ex: Exchange, *, caller: Principal, topics: Topics) -> None:
-    """Insert the row (claiming the idempotency key), its leaf, and the request message."""
+def _insert(session: Session, ex: Exchange) -> None:
+    """Insert the row, claiming the idempotency key (its leaf comes with :func:`_announce`)."""
     ex.subject_commitment = commitment(session, ex.subject) or ""
     ex.request_leaf = -1
     session.add(ex)
     session.flush()
-    entry = record(
-        session,
-        action=Action.EXCHANGE_REQUEST,
-        actor=caller,
-        subject=ex.subject,
-        refs=leaf_refs(ex),
-        outcome="requested",
-    )
-    ex.request_leaf = entry.index
-    send_request(session, ex, topics)
+
+
+def _announce(
+    session: Session, made: Sequence[Exchange], *, caller: Principal, topics: Topics
+) -> None:
+    """The ``exchange:request`` leaf of each exchange made (one reservation of the log) and
+    its request message in the outbox."""
+    drafts = [
+        LeafDraft(
+            Action.EXCHANGE_REQUEST,
+            caller,
+            subject=ex.subject,
+            refs=leaf_refs(ex),
+            outcome="requested",
+        )
+        for ex in made
+    ]
+    for ex, entry in zip(made, record_many(session, drafts), strict=True):
+        ex.request_leaf = entry.index
+        send_request(session, ex, topics)

@@ -23,7 +23,7 @@ from exchange.grants import (
     PurposeMismatch,
     suspend,
 )
-from exchange.runtime import InvalidExchangeRequest
+from exchange.runtime import ExchangeAsk, InvalidExchangeRequest, Requested, request_exchanges
 from kit.actors import CITIZEN, ROLE_CITIZEN, Principal
 from kit.db import transaction
 from tests import factories
@@ -32,6 +32,7 @@ from tests.exchange.runtime_helpers import (
     Scene,
     make_scene,
     outbox,
+    person_id,
     system_principal,
     user_principal,
 )
@@ -222,3 +223,41 @@ def test_an_open_objection_travels_with_the_request(hub: Hub, s: Scene) -> None:
     assert ex.objections["name"]["objection_id"] == raised.id
     [message] = outbox(hub.factory, Topics(hub.settings.topic_prefix).requests(s.provider))
     assert message.payload["objections"]["name"]["objection_id"] == raised.id
+
+
+def test_several_requests_in_one_transaction_each_stand_or_fall_on_their_own(hub: Hub) -> None:
+    # Two uses a day: the refused request in the middle must give its use back, or the third
+    # would be past the cap.
+    s = make_scene(hub.factory, per_day=2)
+    stranger = person_id()  # gave no consent
+    topics = Topics(hub.settings.topic_prefix)
+
+    def one(key: str, person: str) -> ExchangeAsk:
+        return ExchangeAsk(s.grant_id, "person", person, ["name"], PURPOSE, key, None)
+
+    with transaction(hub.factory) as session:
+        first, refused, third = request_exchanges(
+            session,
+            caller=s.asking.principal,
+            asks=[one("a", s.person), one("b", stranger), one("c", s.person)],
+            topics=topics,
+        )
+    assert isinstance(first, Requested)
+    assert isinstance(third, Requested)
+    assert isinstance(refused, ConsentMissing)
+    made = [first.exchange.id, third.exchange.id]
+    with transaction(hub.factory) as session:
+        rows = session.scalars(select(Exchange).order_by(Exchange.request_leaf)).all()
+        leaves = entries(session, actions=["exchange:request"])
+    assert [r.id for r in rows] == made
+    assert sorted(leaf.refs["exchange"] for leaf in leaves) == sorted(made)
+    assert {r.request_leaf for r in rows} == {leaf.index for leaf in leaves}
+    sent = outbox(hub.factory, topics.requests(s.provider))
+    assert [m.payload["exchange_id"] for m in sent] == made
+    with transaction(hub.factory) as session:
+        again = request_exchanges(
+            session, caller=s.asking.principal, asks=[one("a", s.person)], topics=topics
+        )
+    assert isinstance(again[0], Requested)
+    assert not again[0].created
+    assert again[0].exchange.id == first.exchange.id
