@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.common import Figure, emit, summary_ms
+from bench.common import Figure, emit, rounds, summary_ms
 from catalog import (
     CATALOG_TOPIC,
     Resource,
@@ -92,14 +92,20 @@ TERMS = [
 
 
 def main() -> None:
-    figures: list[Figure] = []
+    count = rounds()
+    per_round: list[list[Figure]] = [[] for _ in range(count)]
     with tempfile.TemporaryDirectory(prefix="tongban-bench-catalog-") as tmp:
-        figures += measure("sqlite", f"sqlite:///{Path(tmp) / 'catalog.db'}", Path(tmp))
+        found = measure("sqlite", f"sqlite:///{Path(tmp) / 'catalog.db'}", Path(tmp), count)
+        for figures, more in zip(per_round, found, strict=True):
+            figures += more
         pg = os.environ.get("TONGBAN_BENCH_DATABASE_URL", "").strip()
         if pg:
             with scratch_database(pg) as url:
-                figures += measure("postgresql", url, Path(tmp) / "pg")
-    emit("catalog_search", figures)
+                found = measure("postgresql", url, Path(tmp) / "pg", count)
+                for figures, more in zip(per_round, found, strict=True):
+                    figures += more
+    for figures in per_round:
+        emit("catalog_search", figures)
 
 
 @contextmanager
@@ -116,7 +122,8 @@ def scratch_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def measure(database: str, url: str, data_dir: Path) -> list[Figure]:
+def measure(database: str, url: str, data_dir: Path, count: int = 1) -> list[list[Figure]]:
+    """Seed once, then ``count`` rounds of measurement; the figures of each round."""
     upgrade(url)
     settings = Settings(data_dir=data_dir, database_url=url, topic_prefix="bench.")
     hub = build_hub(settings, connect_bus=False)
@@ -125,15 +132,26 @@ def measure(database: str, url: str, data_dir: Path) -> list[Figure]:
         user_id = seed(hub.factory, settings.topic(CATALOG_TOPIC))
         seeded_s = time.perf_counter() - started
         queries = make_queries(hub.factory)
-        service = _run(queries, lambda q: _service_search(hub.factory, q))
         token = user_token(user_id, hub.hub_key, audience=settings.hub_id, lifetime_s=3600)
         with TestClient(create_app(hub=hub, workers=[])) as client:
             headers = {"Authorization": f"Bearer {token}"}
-            http = _run(queries, lambda q: _http_search(client, headers, q))
-        floor = _run(queries, lambda q: _raw_search(hub.engine, q))
-        rebuild = summary_ms([_after_a_change(hub.factory, queries[0]) for _ in range(5)])
+            return [_round(hub, client, headers, queries, database, seeded_s) for _ in range(count)]
     finally:
         hub.close()
+
+
+def _round(
+    hub: Any,
+    client: TestClient,
+    headers: dict[str, str],
+    queries: list[dict[str, Any]],
+    database: str,
+    seeded_s: float,
+) -> list[Figure]:
+    service = _run(queries, lambda q: _service_search(hub.factory, q))
+    http = _run(queries, lambda q: _http_search(client, headers, q))
+    floor = _run(queries, lambda q: _raw_search(hub.engine, q))
+    rebuild = summary_ms([_after_a_change(hub.factory, queries[0]) for _ in range(5)])
     extra = {"resources": TOTAL, "searches": len(queries), "seed_s": round(seeded_s, 1)}
     on_service = extra | {"cpu_ms": round(service["cpu_ms"], 2), "load": service["load"]}
     on_http = extra | {"cpu_ms": round(http["cpu_ms"], 2), "load": http["load"]}

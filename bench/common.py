@@ -8,13 +8,17 @@ Each benchmark module prints ONE JSON object as its last line of output:
          "target": "≤ 20 ms" | null, "higher_is_better": false, "database": "sqlite"}
     ]}
 
-``python -m bench`` runs each module several times and writes the table.
+``python -m bench`` runs each module and writes the table. It asks for several rounds through
+``TONGBAN_BENCH_ROUNDS``: a module sets up once (a seeded database, a broker, agents) and prints
+one such line per round (see :func:`rounds`), so the measurement is repeated without repeating
+the set-up. Run alone, a module makes one round.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -75,6 +79,14 @@ def rate(fn: Callable[[], object], *, count: int, max_seconds: float) -> float:
         fn()
         done += 1
     return done / (time.perf_counter() - start)
+
+
+def rounds() -> int:
+    """How many measurement rounds this process makes (``TONGBAN_BENCH_ROUNDS``, default 1)."""
+    try:
+        return max(1, int(os.environ.get("TONGBAN_BENCH_ROUNDS", "1")))
+    except ValueError:
+        return 1
 
 
 def emit(bench: str, figures: list[Figure]) -> None:

@@ -8,7 +8,7 @@ import time
 
 from kafka import KafkaProducer
 
-from bench.common import Figure, emit, rate, summary_ms
+from bench.common import Figure, emit, rate, rounds, summary_ms
 from connectors.embedded import EmbeddedBroker
 from connectors.kafka import KafkaBus
 from kit.db import new_id
@@ -53,10 +53,12 @@ def measure(bootstrap: str) -> list[Figure]:
 def main() -> None:
     bootstrap = os.environ.get("TONGBAN_KAFKA_BOOTSTRAP", "")
     if bootstrap:
-        emit("kafka_floor", measure(bootstrap))
+        for _ in range(rounds()):
+            emit("kafka_floor", measure(bootstrap))
         return
     with EmbeddedBroker() as broker:
-        emit("kafka_floor", measure(broker.bootstrap))
+        for _ in range(rounds()):
+            emit("kafka_floor", measure(broker.bootstrap))
 
 
 if __name__ == "__main__":
