@@ -9,6 +9,7 @@ from catalog.departments.errors import (
 )
 from catalog.departments.models import Department, System, SystemKey, User
 from catalog.departments.service import (
+    SigningKey,
     active_key,
     add_department,
     add_system,
@@ -24,6 +25,7 @@ from catalog.departments.service import (
     remember_token_id,
     rotate_key,
     set_system_enabled,
+    signing_key,
 )
 from catalog.resources import TOPIC as CATALOG_TOPIC
 from catalog.resources import (
@@ -95,6 +97,7 @@ __all__ = [
     "SearchPage",
     "SecretRefused",
     "ShareType",
+    "SigningKey",
     "System",
     "SystemKey",
     "SystemNotFound",
@@ -135,6 +138,7 @@ __all__ = [
     "rotate_key",
     "search_resources",
     "set_system_enabled",
+    "signing_key",
     "submit_resource",
     "update_draft",
 ]

@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 from audit import entries
+from catalog import rotate_key, set_system_enabled
 from exchange import Exchange, ExchangeStatus, Topics, record_reply, resend_due
 from exchange.runtime import UnknownExchange, poison, record_dead_letter
 from exchange.runtime.events import dead_letter_envelope
+from kit.actors import operator
+from kit.crypto import generate_key, public_jwk
 from kit.db import transaction, utcnow
 from kit.events import Envelope
 from tests import factories
@@ -119,6 +122,25 @@ def test_a_reply_signed_by_a_system_of_another_department_fails(hub: Hub, s: Sce
     claims = claims_for(request, s.answering, data={"name": "张伟"})
     reply = reply_for(request, s.answering, key=outsider.key, claims=claims)
     assert_failed(hub, record(hub, reply), "not to the provider")
+
+
+def test_a_reply_signed_with_a_retired_key_fails_the_exchange(hub: Hub, s: Scene) -> None:
+    request = asked(hub, s)
+    with transaction(hub.factory) as session:
+        rotate_key(
+            session,
+            system_id=s.answering.id,
+            public_jwk=public_jwk(generate_key()),
+            actor=operator(),
+        )
+    assert_failed(hub, record(hub, reply_for(request, s.answering)), "not an active registered")
+
+
+def test_a_reply_signed_by_a_disabled_system_fails_the_exchange(hub: Hub, s: Scene) -> None:
+    request = asked(hub, s)
+    with transaction(hub.factory) as session:
+        set_system_enabled(session, system_id=s.answering.id, enabled=False, actor=operator())
+    assert_failed(hub, record(hub, reply_for(request, s.answering)), "is disabled")
 
 
 def test_a_tampered_payload_fails_the_signature_check(hub: Hub, s: Scene) -> None:
