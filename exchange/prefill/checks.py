@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog import LookupHit, Resource, ShareType, lookup, published_resource
+from catalog import LookupHit, Resource, ResourceStatus, ShareType, lookup, published_resource
 from exchange.prefill.errors import ScenarioInvalid
 from exchange.prefill.scenario import Field, Scenario, builtin_scenario
 from kit.errors import TongbanError
@@ -104,9 +105,45 @@ def check_scenario(session: Session, scenario: Scenario) -> CheckedScenario:
     return CheckedScenario(scenario, sources)
 
 
+# (scenario, the ids of the resource versions it was checked against) → the checked scenario
+_CHECKED: dict[tuple[int, tuple[str, ...]], CheckedScenario] = {}
+_CHECKED_MAX = 256
+
+
+def _current_versions(session: Session, scenario: Scenario) -> tuple[str, ...] | None:
+    """The row ids of the current PUBLISHED version of each resource the scenario reads, in
+    code order, read in one query; None unless each code has exactly one."""
+    codes = sorted({f.source.resource for f in scenario.sourced if f.source is not None})
+    rows = session.execute(
+        select(Resource.code, Resource.id).where(
+            Resource.code.in_(codes),
+            Resource.status == ResourceStatus.PUBLISHED,
+            Resource.superseded.is_(False),
+        )
+    ).all()
+    found = {row.code: row.id for row in rows}
+    if len(rows) != len(codes) or sorted(found) != codes:
+        return None
+    return tuple(found[code] for code in codes)
+
+
 def load_scenario(session: Session, scenario_id: str) -> CheckedScenario:
-    """A shipped scenario, parsed and checked against the catalog as it is now."""
-    return check_scenario(session, builtin_scenario(scenario_id))
+    """A shipped scenario, parsed and checked against the catalog as it is now.
+
+    A published version's items never change (a revision is a new version with a new row),
+    so a check is reused while every resource's current published version is the same row;
+    publishing, revising or retiring any of them changes the rows read and checks again."""
+    scenario = builtin_scenario(scenario_id)
+    current = _current_versions(session, scenario)
+    key = (id(scenario), current) if current is not None else None
+    if key is not None and (hit := _CHECKED.get(key)) is not None and hit.scenario is scenario:
+        return hit
+    checked = check_scenario(session, scenario)
+    if key is not None:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[key] = checked
+    return checked
 
 
 def shareable_hits(session: Session, element: str) -> list[LookupHit]:

@@ -9,9 +9,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from catalog import (
+    ShareType,
+    publish_resource,
+    published_resource,
+    retire_resource,
+    revise_resource,
+    submit_resource,
+)
 from exchange import ScenarioInvalid, ScenarioNotFound, check_scenario, parse_scenario
 from exchange.prefill import builtin_scenario, load_scenario, scenario_detail, scenario_ids
-from kit.actors import operator
+from kit.actors import ROLE_STEWARD, USER, Principal, operator
 from tests import factories
 from tongban.demo_catalog import seed_catalog
 
@@ -229,3 +237,40 @@ def test_get_a_scenario_the_catalog_cannot_serve_is_422_naming_the_field(
     body = response.json()
     assert body["error"] == "ScenarioInvalid"
     assert body["field"] == "name"
+
+
+def test_a_scenario_checked_once_is_refused_after_a_resource_it_reads_is_retired(
+    session: Session, catalog: dict[str, Any]
+) -> None:
+    load_scenario(session, "retirement")
+    retire_resource(
+        session,
+        code="101001/000001",
+        actor=operator("test"),
+        reason="由新的身份信息资源取代",
+        active_grants=0,
+        topic="t.catalog",
+    )
+    with pytest.raises(ScenarioInvalid) as raised:
+        load_scenario(session, "retirement")
+    assert raised.value.extra["field"] == "name"
+    assert "not a published resource" in raised.value.detail
+
+
+def test_a_scenario_checked_once_is_checked_again_against_a_newly_published_version(
+    session: Session, catalog: dict[str, Any]
+) -> None:
+    assert load_scenario(session, "retirement").sources["sex"].resource_version == 1
+    code = "101001/000001"
+    provider = published_resource(session, code).provider_code
+    steward = Principal(USER, "steward", provider, frozenset({ROLE_STEWARD}))
+    draft = revise_resource(session, code=code, actor=steward, topic="t.catalog")
+    item = draft.item("sex")
+    assert item is not None
+    item.share_type, item.legal_basis = ShareType.NOT_SHARED, "测试: 不再共享"
+    submit_resource(session, code=code, actor=steward, topic="t.catalog")
+    publish_resource(session, code=code, actor=operator("test"), topic="t.catalog")
+    with pytest.raises(ScenarioInvalid) as raised:
+        load_scenario(session, "retirement")
+    assert raised.value.extra["field"] == "sex"
+    assert "不予共享" in raised.value.detail
