@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from exchange.grants import Grant
 from exchange.prefill.checks import CheckedScenario
 from exchange.prefill.errors import InvalidPrefillRequest
-from exchange.prefill.relations import cover, held_grants, is_next_of_kin
+from exchange.prefill.relations import cover, held_grants_by_resource, is_next_of_kin
 from exchange.prefill.scenario import APPLICANT, NEXT_OF_KIN, Field, Scenario
 from exchange.runtime import subject_of
 from kit.actors import Principal
@@ -145,15 +145,16 @@ def make_plan(
             plan.skipped[f.key] = Skip(WITHHELD, why)
         else:
             groups.setdefault((f.source.resource, f.source.role), []).append(f)
+    held = held_grants_by_resource(
+        session,
+        system_id=caller.id,
+        department_code=caller.department or "",
+        resource_codes=[code for code, _ in groups if not named.get(code)],
+        purpose=scenario.purpose,
+        at=at,
+    )
     for (code, role), fields in groups.items():
-        grants = named.get(code) or held_grants(
-            session,
-            system_id=caller.id,
-            department_code=caller.department or "",
-            resource_code=code,
-            purpose=scenario.purpose,
-            at=at,
-        )
+        grants = named.get(code) or held.get(code, [])
         _split(plan, code, role, fields, grants, consent_id=request.consents.get(role))
     return plan
 
