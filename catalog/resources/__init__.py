@@ -28,6 +28,7 @@ from catalog.resources.models import (
     ShareType,
     Status,
 )
+from catalog.resources.published import PublishedItem, PublishedVersion, published_version
 from catalog.resources.search import LookupHit, SearchHit, SearchPage, lookup, search
 from catalog.resources.service import (
     create_resource,
@@ -55,6 +56,8 @@ __all__ = [
     "NotSteward",
     "Parsed",
     "Problem",
+    "PublishedItem",
+    "PublishedVersion",
     "Resource",
     "ResourceCode",
     "ResourceImmutable",
@@ -80,6 +83,7 @@ __all__ = [
     "parse_entries",
     "publish",
     "published_resource",
+    "published_version",
     "read_file",
     "reindex",
     "retire",

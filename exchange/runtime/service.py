@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 import consent
 from audit import Action, LeafDraft, commitment, record_many, subject_ref
-from catalog import Resource, published_resource
+from catalog import PublishedVersion, published_version
 from exchange.grants import GrantDecision, authorize, hold_usage
 from exchange.objections import under_objection
 from exchange.runtime.errors import ConsentMissing, IdempotencyKeyReused, InvalidExchangeRequest
@@ -232,7 +232,7 @@ def _decide(
         purpose=purpose,
         at=at,
     )
-    resource = published_resource(session, decision.resource_code, decision.resource_version)
+    resource = published_version(session, decision.resource_code, decision.resource_version)
     basis = _lawful_basis(
         session, decision, resource, subject=subject, items=items, consent_id=consent_id, at=at
     )
@@ -266,7 +266,7 @@ def _decide(
 def _lawful_basis(
     session: Session,
     decision: GrantDecision,
-    resource: Resource,
+    resource: PublishedVersion,
     *,
     subject: str,
     items: list[str],
@@ -307,7 +307,7 @@ def _lawful_basis(
     )
 
 
-def _named(resource: Resource, key: str) -> str:
+def _named(resource: PublishedVersion, key: str) -> str:
     """An item as consent names it: ``<resource code>#<item key>``."""
     return f"{resource.code}#{key}"
 

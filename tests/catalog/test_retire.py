@@ -8,9 +8,11 @@ from sqlalchemy.orm import Session
 from audit import entries
 from catalog import (
     NotSteward,
+    ResourceNotFound,
     ResourceNotPublished,
     WrongStatus,
     published_resource,
+    published_version,
     resource_versions,
     retire_resource,
     revise_resource,
@@ -128,3 +130,29 @@ def test_retiring_closes_every_version_including_an_open_revision(
     assert [v.status for v in resource_versions(session, code)] == ["RETIRED", "RETIRED"]
     with pytest.raises(WrongStatus):
         revise_resource(session, code=code, actor=c.steward(), topic=TOPIC)
+
+
+def test_a_version_read_for_exchanges_is_refused_once_it_is_retired(
+    session: Session, c: City
+) -> None:
+    resource = published(session, birth_entry(c.health), c)
+    kept = published_version(session, resource.code, resource.version)
+    assert (kept.code, kept.version, kept.schema_id) == (
+        resource.code,
+        resource.version,
+        resource.schema_id,
+    )
+    assert [i.key for i in kept.items] == [i.key for i in resource.items]
+    assert published_version(session, resource.code, resource.version) is kept
+    retire_resource(
+        session,
+        code=resource.code,
+        actor=c.steward(),
+        reason="数据已并入新资源",
+        active_grants=0,
+        topic=TOPIC,
+    )
+    with pytest.raises(ResourceNotPublished):
+        published_version(session, resource.code, resource.version)
+    with pytest.raises(ResourceNotFound):
+        published_version(session, resource.code, resource.version + 1)

@@ -1,0 +1,90 @@
+"""A published version as an immutable value, for the exchange broker's every decision.
+
+A PUBLISHED version's content (its schema, its items and their flags) never changes: a
+revision is a new version in a new row, and the only move left to a published row is to
+RETIRED. So :func:`published_version` reads the row's status on every call, in one query,
+and its content once per row and publication: the snapshot is kept by the row id (random,
+never reused) and the time it was published.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.resources.errors import ResourceNotFound, ResourceNotPublished
+from catalog.resources.models import Resource, Status
+
+_MAX = 1024
+
+
+@dataclass(frozen=True)
+class PublishedItem:
+    key: str
+    share_type: str
+    personal: bool
+    sensitive: bool
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """What deciding an exchange needs of a published resource version."""
+
+    id: str
+    code: str
+    version: int
+    provider_code: str
+    schema_id: str
+    schema_version: str
+    items: tuple[PublishedItem, ...]
+
+    def item(self, key: str) -> PublishedItem | None:
+        return next((i for i in self.items if i.key == key), None)
+
+
+_KEPT: dict[tuple[str, datetime | None], PublishedVersion] = {}
+_LOCK = threading.Lock()
+
+
+def _snapshot(resource: Resource) -> PublishedVersion:
+    return PublishedVersion(
+        id=resource.id,
+        code=resource.code,
+        version=resource.version,
+        provider_code=resource.provider_code,
+        schema_id=resource.schema_id,
+        schema_version=resource.schema_version,
+        items=tuple(
+            PublishedItem(i.key, i.share_type, i.personal, i.sensitive) for i in resource.items
+        ),
+    )
+
+
+def published_version(session: Session, code: str, version: int) -> PublishedVersion:
+    """Version ``version`` of ``code`` if it is PUBLISHED now; raises
+    :class:`ResourceNotFound` or :class:`ResourceNotPublished` as
+    :func:`catalog.published_resource` does."""
+    row = session.execute(
+        select(Resource.id, Resource.status, Resource.published_at).where(
+            Resource.code == code, Resource.version == version
+        )
+    ).one_or_none()
+    if row is None:
+        raise ResourceNotFound(f"信息资源 {code} 没有第 {version} 版")
+    if row.status != Status.PUBLISHED:
+        raise ResourceNotPublished(f"{code} 第 {version} 版未发布 (状态 {row.status})")
+    key = (row.id, row.published_at)
+    kept = _KEPT.get(key)
+    if kept is None:
+        resource = session.get(Resource, row.id)
+        assert resource is not None
+        kept = _snapshot(resource)
+        with _LOCK:
+            if len(_KEPT) >= _MAX:
+                _KEPT.clear()
+            _KEPT[key] = kept
+    return kept
