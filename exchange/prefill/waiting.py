@@ -2,9 +2,9 @@
 
 Each exchange has its event in the process's :class:`exchange.runtime.Waiters` (registered
 before its decision committed, so no wake-up is missed); the reply worker sets it once the
-reply is recorded. The wait sleeps on one unanswered exchange's event at a time and reads
-the statuses of all those still open whenever an event fires, and at least every ``poll_s``
-(a reply recorded by another hub process sets no event here).
+reply is recorded. The wait sleeps on one unanswered exchange's event at a time; an
+exchange whose event is set is answered, and the statuses of those still open are read
+every ``poll_s`` (a reply recorded by another hub process sets no event here).
 """
 
 from __future__ import annotations
@@ -35,17 +35,21 @@ def wait_all(
     poll_s: float = POLL_S,
 ) -> set[str]:
     """Wait until none of the exchanges in ``events`` is PENDING or ``budget_s`` has run
-    out; return the ids still PENDING."""
-    deadline = time.monotonic() + budget_s
+    out; return the ids still PENDING.
+
+    A set event means its reply is recorded (the reply worker sets it after the commit), so
+    it costs no read; the rows of the exchanges still waited for are read every ``poll_s``
+    and once more when the budget runs out."""
+    now = time.monotonic()
+    deadline, next_read = now + budget_s, now + poll_s
     pending = set(events)
-    while pending:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        quiet = [i for i in pending if not events[i].is_set()]
-        if quiet:
-            events[quiet[0]].wait(min(poll_s, left))
-        else:
-            time.sleep(min(poll_s, left))
-        pending = _still_pending(factory, pending)
+    while pending := {i for i in pending if not events[i].is_set()}:
+        now = time.monotonic()
+        if now >= deadline:
+            return _still_pending(factory, pending)
+        if now >= next_read:
+            pending = _still_pending(factory, pending)
+            next_read = now + poll_s
+            continue
+        events[next(iter(pending))].wait(min(next_read, deadline) - now)
     return pending
