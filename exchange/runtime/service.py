@@ -129,10 +129,11 @@ def request_exchanges(
     after all the decisions, so the consent locks are taken after every grant lock and before
     the audit sequencer, in the order a single exchange takes them."""
     hold_usage(session, [a.grant_id for a in asks], at or utcnow())
+    made_before = _made_under(session, caller.id, [a.idempotency_key for a in asks])
     outcomes: list[Requested | TongbanError] = []
     for ask in asks:
         try:
-            outcomes.append(_request(session, caller, ask, mode=mode, at=at))
+            outcomes.append(_request(session, caller, ask, mode=mode, at=at, known=made_before))
         except TongbanError as exc:
             outcomes.append(exc)
     made = [o.exchange for o in outcomes if isinstance(o, Requested) and o.created]
@@ -141,9 +142,16 @@ def request_exchanges(
 
 
 def _request(
-    session: Session, caller: Principal, ask: ExchangeAsk, *, mode: str, at: datetime | None
+    session: Session,
+    caller: Principal,
+    ask: ExchangeAsk,
+    *,
+    mode: str,
+    at: datetime | None,
+    known: dict[str, Exchange] | None = None,
 ) -> Requested:
-    """Decide on and insert the exchange (no leaf, no message yet), or find the repeat."""
+    """Decide on and insert the exchange (no leaf, no message yet), or find the repeat
+    (in ``known``, the caller's exchanges by key read beforehand, when given)."""
     grant_id, purpose, consent_id = ask.grant_id, ask.purpose, ask.consent_id
     idempotency_key = ask.idempotency_key
     if mode not in (SYNC, ASYNC):
@@ -155,7 +163,10 @@ def _request(
         raise InvalidExchangeRequest("an idempotency key of 1 to 128 characters is required")
     subject = subject_of(ask.subject_type, ask.subject_id)
     fingerprint = _fingerprint(grant_id, subject, wanted, purpose, consent_id, mode)
-    existing = _existing(session, caller.id, idempotency_key)
+    if known is None:
+        existing = _existing(session, caller.id, idempotency_key)
+    else:
+        existing = known.get(idempotency_key)
     if existing is not None:
         return _repeat(existing, fingerprint)
     try:
@@ -199,6 +210,17 @@ def _existing(session: Session, system_id: str, key: str) -> Exchange | None:
             Exchange.requester_system == system_id, Exchange.idempotency_key == key
         )
     )
+
+
+def _made_under(session: Session, system_id: str, keys: Sequence[str]) -> dict[str, Exchange]:
+    """The system's exchanges made under any of ``keys``, by key, in one query."""
+    found = session.scalars(
+        select(Exchange).where(
+            Exchange.requester_system == system_id,
+            Exchange.idempotency_key.in_(list(dict.fromkeys(keys))),
+        )
+    )
+    return {ex.idempotency_key: ex for ex in found}
 
 
 def _repeat(ex: Exchange, fingerprint: str) -> Requested:
