@@ -156,13 +156,20 @@ def _in_year(d: date, year: int) -> date:
 class WorkCalendar:
     """Working days on the official calendar; immutable once built, safe to share."""
 
-    def __init__(self, schedule_files: Iterable[str | Path] = ()) -> None:
+    def __init__(
+        self, schedule_files: Iterable[str | Path] = (), *, schedules: Iterable[YearSchedule] = ()
+    ) -> None:
+        """``schedule_files`` as the operator configures them; ``schedules`` are years already
+        built in code (the demo's provisional years), which the files may not repeat."""
         self._library_years = frozenset(d.year for d in chinese_calendar.holidays)
         self._schedules: dict[int, YearSchedule] = {}
-        for path in schedule_files:
-            schedule = load_schedule(path)
+        given = [(load_schedule(path), str(path)) for path in schedule_files]
+        given += [(schedule, "a built-in schedule") for schedule in schedules]
+        for schedule, origin in given:
             if schedule.year in self._schedules:
-                raise ScheduleInvalid(f"the year {schedule.year} is given twice (again in {path})")
+                raise ScheduleInvalid(
+                    f"the year {schedule.year} is given twice (again in {origin})"
+                )
             self._schedules[schedule.year] = schedule
 
     def known_years(self) -> tuple[int, ...]:

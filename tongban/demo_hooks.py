@@ -23,6 +23,14 @@ def prepare(seed: bool, env: dict[str, str]) -> list[Child]:
         return children
     seed_with_settings(settings)  # departments and the published catalog
     world = seed_demo(settings)  # their data, systems, agents' configurations and grants
+    provisional = world["calendar"]["provisional_years"]
+    if provisional:
+        print(
+            f"demo: the official working-day schedule of {provisional} is not known; the demo's "
+            "own applications were counted on a provisional Monday-to-Friday year, and the hub "
+            "refuses new applications whose deadline falls there (docs/demo.md)",
+            file=sys.stderr,
+        )
     children.append(("market-service", _tongban("demo", "market-service")))
     for system_id, entry in world["systems"].items():
         if entry["agent_config"]:

@@ -7,6 +7,7 @@ import json
 import stat
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,15 @@ from sqlalchemy.orm import Session
 from audit import Action, entries, tree_size
 from catalog import active_key, get_system, published_resource
 from exchange.agent import load_config
-from exchange.applications import Application, AppStatus
+from exchange.applications import Application, AppStatus, Deadlines
 from exchange.grants import GrantStatus, get_grant
 from exchange.prefill import builtin_scenario, scenario_ids
+from kit.calendar import CalendarUnknown, WorkCalendar
 from kit.crypto import load_private_key, public_jwk
 from kit.db import transaction
 from tests.demo.conftest import REFERENCE
 from tongban.agent import open_bindings
-from tongban.demo.grants import load_needs
+from tongban.demo.grants import load_needs, seed_calendar
 from tongban.demo.world import demo_dir, seed_demo
 from tongban.demo_catalog import load_demo
 from tongban.settings import Settings
@@ -205,3 +207,39 @@ def test_a_lost_key_file_is_replaced_and_the_old_key_retired(
         key = active_key(session, new_kid)
         assert key is not None
         assert key.system_id == "demo-police-agent"
+
+
+BEYOND = datetime(2027, 3, 15, 2, tzinfo=UTC)  # 10:00 Beijing time, a year no package knows yet
+
+
+def test_past_the_known_years_the_seed_counts_on_a_provisional_year_and_says_so(
+    settings: Settings, hub: Hub, session: Session
+) -> None:
+    assert 2027 not in WorkCalendar(settings.calendar_files).known_years()
+    world = seed_demo(settings, today=REFERENCE, now=BEYOND)
+    assert world["calendar"] == {"provisional_years": [2027]}
+    assert world["grants"]
+    for listed in world["grants"]:
+        grant = get_grant(session, listed["grant"])
+        application = session.get(Application, grant.application_id)
+        assert application is not None
+        assert application.submitted_at.year == 2027  # its review deadline counted in 2027
+    with pytest.raises(CalendarUnknown):  # the hub's own calendar still refuses the year
+        WorkCalendar(settings.calendar_files).add_working_days(BEYOND.date(), 2)
+
+
+def test_a_schedule_the_operator_gives_is_used_instead_of_a_provisional_year(
+    tmp_path: Path,
+) -> None:
+    schedule = tmp_path / "2027.yaml"
+    schedule.write_text("year: 2027\nholidays:\n  - {name: 元旦, date: 2027-01-01}\n", "utf-8")
+    operator_settings = Settings(data_dir=tmp_path, calendar_files=(schedule,))
+    given = seed_calendar(operator_settings, Deadlines(), date(2026, 12, 28))
+    assert given.provisional_years == ()
+    assert not given.calendar.is_working_day(date(2027, 1, 1))
+    missing = seed_calendar(Settings(data_dir=tmp_path), Deadlines(), date(2026, 12, 28))
+    assert missing.provisional_years == (2027,)
+    assert missing.calendar.is_working_day(date(2027, 1, 1))  # Monday to Friday, no holidays
+    assert (
+        seed_calendar(Settings(data_dir=tmp_path), Deadlines(), REFERENCE).provisional_years == ()
+    )

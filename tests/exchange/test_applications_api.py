@@ -18,6 +18,13 @@ def w(hub) -> World:
         return world(session)
 
 
+@pytest.fixture(autouse=True)
+def pinned_clock(client: TestClient) -> None:
+    """Deadlines are counted on the official calendar, which knows only some years: every test
+    runs on a fixed day unless it sets its own, so none depends on the day it is run."""
+    clock(client, date(2025, 11, 10))
+
+
 @pytest.fixture
 def reviewer(client: TestClient, hub, w: World) -> dict[str, str]:
     return login(client, hub, w.authority, "reviewer")

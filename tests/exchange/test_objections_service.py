@@ -193,7 +193,7 @@ def test_an_open_objection_marks_the_item_and_a_correction_clears_it(session) ->
     [(item, marker)] = markers(session, w).items()
     assert item == "name"
     assert (marker.objection_id, marker.status) == (row.id, "RAISED")
-    accept(session, objection_id=row.id, actor=w.reviewer, topic=OBJECTION_TOPIC)
+    accept(session, objection_id=row.id, actor=w.reviewer, topic=OBJECTION_TOPIC, at=at(DAY, 14))
     assert markers(session, w)["name"].status == "ACCEPTED"
     forward(
         session,
@@ -202,6 +202,7 @@ def test_an_open_objection_marks_the_item_and_a_correction_clears_it(session) ->
         deadlines=RULES,
         calendar=CAL,
         topic=OBJECTION_TOPIC,
+        at=at(date(2025, 11, 11)),
     )
     assert markers(session, w)["name"].status == "FORWARDED"
     correct(
@@ -353,7 +354,7 @@ def test_each_step_belongs_to_its_party(session) -> None:
         accept(session, objection_id=row.id, actor=w.requester_system, topic=OBJECTION_TOPIC)
     with pytest.raises(NotYourObjection):
         accept(session, objection_id=row.id, actor=w.other_reviewer, topic=OBJECTION_TOPIC)
-    accept(session, objection_id=row.id, actor=w.reviewer, topic=OBJECTION_TOPIC)
+    accept(session, objection_id=row.id, actor=w.reviewer, topic=OBJECTION_TOPIC, at=at(DAY, 14))
     forward(
         session,
         objection_id=row.id,
@@ -361,6 +362,7 @@ def test_each_step_belongs_to_its_party(session) -> None:
         deadlines=RULES,
         calendar=CAL,
         topic=OBJECTION_TOPIC,
+        at=at(date(2025, 11, 11)),
     )
     with pytest.raises(NotYourObjection):
         correct(
@@ -429,7 +431,7 @@ def test_the_platform_operator_may_accept_and_forward_in_the_authoritys_stead(se
     w = world(session)
     row = raised(session, w)
     platform = operator("platform")
-    accept(session, objection_id=row.id, actor=platform, topic=OBJECTION_TOPIC)
+    accept(session, objection_id=row.id, actor=platform, topic=OBJECTION_TOPIC, at=at(DAY, 14))
     forward(
         session,
         objection_id=row.id,
@@ -437,6 +439,7 @@ def test_the_platform_operator_may_accept_and_forward_in_the_authoritys_stead(se
         deadlines=RULES,
         calendar=CAL,
         topic=OBJECTION_TOPIC,
+        at=at(date(2025, 11, 11)),
     )
     assert row.status == ObjectionStatus.FORWARDED
     assert leaves(session, "objection:forward", objection=row.id)[0].actor["kind"] == "operator"

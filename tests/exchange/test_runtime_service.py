@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -218,6 +220,7 @@ def test_an_open_objection_travels_with_the_request(hub: Hub, s: Scene) -> None:
             deadlines=Deadlines(),
             calendar=WorkCalendar(),
             topic="t.o",
+            at=datetime(2025, 11, 10, 2, tzinfo=UTC),  # a day the official calendar knows
         )
     ex = ask(hub, s)
     assert ex.objections["name"]["objection_id"] == raised.id

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from catalog import CATALOG_TOPIC
 from kit.actors import Principal, operator
-from kit.db import make_engine, session_factory, transaction
+from kit.db import make_engine, session_factory, transaction, utcnow
 from tongban.demo import grants, systems
 from tongban.demo.departments import holdings
 from tongban.demo.facts import World
@@ -66,9 +66,14 @@ def reference(
 
 
 def seed_demo(
-    settings: Settings, *, seed: int | None = None, today: date | None = None
+    settings: Settings,
+    *,
+    seed: int | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Build (or confirm) the demo and return what ``world.json`` holds."""
+    """Build (or confirm) the demo and return what ``world.json`` holds. ``now`` is the
+    instant the grants are applied for and checked against (default: the clock)."""
     folder = demo_dir(settings)
     chosen, day = reference(read_world(settings), seed, today)
     world = build_world(chosen, day)
@@ -78,7 +83,7 @@ def seed_demo(
     engine = make_engine(settings.resolved_database_url)
     try:
         with transaction(session_factory(engine)) as session:
-            document = _register(session, settings, world, held)
+            document = _register(session, settings, world, held, now or utcnow())
     finally:
         engine.dispose()
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
@@ -87,7 +92,7 @@ def seed_demo(
 
 
 def _register(
-    session: Session, settings: Settings, world: World, held: list[Holding]
+    session: Session, settings: Settings, world: World, held: list[Holding], now: datetime
 ) -> dict[str, Any]:
     actor = operator("demo")
     catalog = seed_catalog(session, actor=actor, topic=settings.topic(CATALOG_TOPIC))
@@ -104,6 +109,7 @@ def _register(
         reviewer=reviewer,
         requesters={s.id: s.department for s in systems.REQUESTERS},
     )
+    listed, provisional = grants.ensure_grants(session, parties, settings, now=now)
     return {
         **describe_world(world, folder, held),
         "hub": settings.hub_id,
@@ -122,7 +128,8 @@ def _register(
             "password_file": str(folder / "keys" / "users.json"),
         },
         "roles": describe_roles(world),
-        "grants": grants.ensure_grants(session, parties, settings),
+        "grants": listed,
+        "calendar": {"provisional_years": list(provisional)},
     }
 
 
