@@ -25,6 +25,9 @@ comes from and the steps that turn it into the schema's form::
       address:
         from: [SHENG, SHI, XIANG, XXDZ]            # several fields: join must come first
         steps: [{join: ""}]
+      former_names:
+        from: CYM                      # "张三; 张山" → ["张三", "张山"]
+        steps: [{split: ";", trim: true}]
       nationality:
         const: CHN                     # a fixed value, no source field
       household_size:
@@ -34,7 +37,9 @@ comes from and the steps that turn it into the schema's form::
 
 Steps: ``trim``, ``upper``; ``int``, ``float``, ``bool`` (1/0, true/false, yes/no, 是/否);
 ``date`` and ``datetime``, bare (ISO 8601 input) or with a strptime format; ``code`` with its
-table and optional ``unknown``; ``join`` with its separator. ``date`` gives ``YYYY-MM-DD``.
+table and optional ``unknown``; ``join`` with its separator; ``split`` with its separator and
+optional ``trim`` (one field holding several values → a list of texts, empty parts dropped;
+it must be the last step). ``date`` gives ``YYYY-MM-DD``.
 ``datetime`` gives RFC 3339 in Beijing time: a source time without a zone is taken as
 +08:00 (department systems keep local time), one with a zone is converted to +08:00.
 Database date and time values are accepted as they are.
@@ -180,6 +185,8 @@ def _parse_rule(name: str, spec: Any) -> PropertyRule:
         steps = tuple(build_step(step) for step in spec.get("steps") or [])
     except (ValueError, TypeError) as exc:
         raise MappingInvalid(f"property {name!r}: {exc}") from exc
+    if any(step_name == "split" for step_name, _ in steps[:-1]):
+        raise MappingInvalid(f"property {name!r}: 'split' gives a list and must be the last step")
     if isinstance(source, tuple) and (not steps or steps[0][0] != "join"):
         raise MappingInvalid(f"property {name!r}: several source fields need 'join' first")
     default = spec.get("default", _ABSENT)

@@ -128,6 +128,23 @@ def _join_step(separator: Any) -> Step:
     return join
 
 
+def _split_step(separator: Any, trim: Any = False) -> Step:
+    if not isinstance(separator, str) or not separator:
+        raise ValueError("split needs a non-empty text separator")
+    if not isinstance(trim, bool):
+        raise ValueError("split's 'trim' is true or false")
+
+    def split(value: Any) -> list[str]:
+        if not isinstance(value, str):
+            raise StepError(f"split needs text, not {type(value).__name__}")
+        parts = value.split(separator)
+        if trim:
+            parts = [part.strip() for part in parts]
+        return [part for part in parts if part != ""]
+
+    return split
+
+
 def _optional_format(option: Any) -> str | None:
     if option is None or isinstance(option, str):
         return option
@@ -148,8 +165,9 @@ _WITH_OPTION: dict[str, Callable[..., Step]] = {
     "datetime": lambda fmt: _datetime_step(_optional_format(fmt)),
     "code": _code_step,
     "join": _join_step,
+    "split": _split_step,
 }
-_EXTRA_OPTIONS = {"code": {"unknown"}}
+_EXTRA_OPTIONS = {"code": {"unknown"}, "split": {"trim"}}
 
 STEP_NAMES = frozenset(_PLAIN) | frozenset(_WITH_OPTION)
 

@@ -210,3 +210,45 @@ def test_the_documented_example_mapping_loads_and_applies() -> None:
         "nationality": "CHN",
         "household_size": 1,
     }
+
+
+def test_split_turns_one_field_holding_several_values_into_a_list() -> None:
+    assert one([{"split": ";"}], "202401;202402;;202403") == ["202401", "202402", "202403"]
+
+
+def test_split_with_trim_strips_each_part_and_drops_blank_ones() -> None:
+    assert one([{"split": ",", "trim": True}], " 张三 ,\u3000张山, ") == ["张三", "张山"]
+    assert one([{"split": ","}], " 张三 , 张山") == [" 张三 ", " 张山"]
+
+
+def test_split_of_a_value_that_is_not_text_names_the_field_not_the_value() -> None:
+    mapping = Mapping.from_dict(
+        {"properties": {"months": {"from": "JFNY", "steps": [{"split": ";"}]}}}
+    )
+    with pytest.raises(MappingFailed) as caught:
+        mapping.apply({"JFNY": 202401})
+    detail = str(caught.value.detail)
+    assert "'months'" in detail
+    assert "JFNY" in detail
+    assert "split needs text, not int" in detail
+    assert "202401" not in detail
+
+
+@pytest.mark.parametrize(
+    ("step", "why"),
+    [
+        ({"split": ""}, "non-empty text separator"),
+        ({"split": 1}, "non-empty text separator"),
+        ({"split": ";", "trim": "yes"}, "'trim' is true or false"),
+        ({"split": ";", "unknown": "x"}, "does not take options"),
+    ],
+)
+def test_a_malformed_split_step_is_refused_at_load(step: dict[str, Any], why: str) -> None:
+    with pytest.raises(MappingInvalid, match=why):
+        Mapping.from_dict({"properties": {"p": {"from": "v", "steps": [step]}}})
+
+
+def test_split_must_be_the_last_step() -> None:
+    with pytest.raises(MappingInvalid, match="'split' gives a list and must be the last step"):
+        Mapping.from_dict({"properties": {"p": {"from": "v", "steps": [{"split": ";"}, "upper"]}}})
+    assert one(["trim", {"split": "、"}], " 甲、乙 ") == ["甲", "乙"]
