@@ -7,6 +7,7 @@ commits or rolls back as a whole.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -87,9 +89,42 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        writers = _writer_lock(url)
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A unit of work that only reads (see ``reading``) must not queue for the write
+            # lock, nor hold it while writers wait: it begins deferred.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+                return
+            # SQLite has one writer at a time. Writers of this process queue on a lock of
+            # their own first: waiting in SQLite's busy handler means sleeping 1, 2, 5 … 100
+            # ms between tries, and under load the writers convoy at a few dozen commits a
+            # second. The lock is let go as the transaction ends (COMMIT or ROLLBACK), and
+            # in any case when the connection goes back to the pool or is closed.
+            if not writers.acquire(timeout=_WRITER_WAIT_S):
+                raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("database is locked"))
+            conn.info[_HOLDS_WRITER] = writers
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                conn.info.pop(_HOLDS_WRITER, None)
+                writers.release()
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _sqlite_end(conn: Any) -> None:
+            _let_go(conn.info)
+
+        @event.listens_for(engine, "checkin")
+        def _sqlite_checkin(_dbapi_conn: Any, record: Any) -> None:
+            _let_go(record.info)
+
+        @event.listens_for(engine, "close")
+        def _sqlite_close(_dbapi_conn: Any, record: Any) -> None:
+            _let_go(record.info)
 
         return engine
     return create_engine(
@@ -97,7 +132,28 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     )
 
 
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+_HOLDS_WRITER = "tongban_holds_writer_lock"
+_WRITER_WAIT_S = 30.0  # as long as SQLite's busy timeout
+
+
+def _writer_lock(url: str) -> threading.Lock:
+    """The process's writer lock for one SQLite database file (shared by its engines)."""
+    key = make_url(url).database or ":memory:"
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(key, threading.Lock())
+
+
+def _let_go(info: dict[Any, Any]) -> None:
+    held = info.pop(_HOLDS_WRITER, None)
+    if held is not None:
+        held.release()
+
+
 SessionFactory = Callable[[], Session]
+
+READ_ONLY = "tongban_read_only"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -115,4 +171,18 @@ def transaction(factory: SessionFactory) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        session.close()
+
+
+@contextmanager
+def reading(factory: SessionFactory) -> Iterator[Session]:
+    """A unit of work that only reads; it never commits. On SQLite it begins deferred, so it
+    neither waits for the write lock nor keeps a writer waiting (a ``transaction`` takes the
+    lock at its start, which is right for work that writes and wasteful for a lookup)."""
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.rollback()
         session.close()

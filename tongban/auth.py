@@ -26,7 +26,7 @@ from catalog import active_key, get_system, remember_token_id
 from catalog import get_user as load_user
 from kit.actors import CITIZEN, ROLE_CITIZEN, SYSTEM, USER, Principal
 from kit.crypto import Ed25519PrivateKey, Ed25519PublicKey, public_jwk, public_key_from_jwk
-from kit.db import new_id, transaction
+from kit.db import new_id, reading, transaction
 from kit.errors import Unauthorized
 
 LEEWAY_S = 30
@@ -137,7 +137,9 @@ class Authenticator:
         return self._system(token, kid)
 
     def _system(self, token: str, kid: str) -> Principal:
-        with transaction(self.factory) as session:
+        # Everything but remembering the jti only reads: it runs without the write lock, so
+        # checking a signature never holds up the hub's writers.
+        with reading(self.factory) as session:
             key = active_key(session, kid)
             if key is None:
                 raise TokenRefused(f"unknown key id {kid}")
@@ -153,18 +155,20 @@ class Authenticator:
             system = get_system(session, system_id)
             if not system.enabled:
                 raise TokenRefused(f"system {system_id} is disabled")
-            expires = datetime.fromtimestamp(claims["exp"] + LEEWAY_S, UTC)
-            if not remember_token_id(
-                session, jti=str(jti), system_id=system_id, expires_at=expires
-            ):
-                raise TokenRefused("token replayed: this jti was already used")
-            return Principal(
+            principal = Principal(
                 kind=SYSTEM,
                 id=system.id,
                 department=system.department_code,
                 roles=frozenset(system.roles),
                 name=system.name,
             )
+        expires = datetime.fromtimestamp(claims["exp"] + LEEWAY_S, UTC)
+        with transaction(self.factory) as session:
+            if not remember_token_id(
+                session, jti=str(jti), system_id=system_id, expires_at=expires
+            ):
+                raise TokenRefused("token replayed: this jti was already used")
+        return principal
 
     def _user(self, token: str) -> Principal:
         claims = _decode(token, self.hub_key.public, self.hub_id)

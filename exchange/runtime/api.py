@@ -21,7 +21,7 @@ from exchange.runtime.topics import Topics
 from exchange.runtime.views import detail, summary
 from exchange.runtime.waiters import wait_for, waiters_in
 from kit.actors import ROLE_REQUESTER, Principal
-from kit.db import transaction
+from kit.db import reading, transaction
 from kit.web import DbSession, require
 
 router = APIRouter(tags=["exchanges"])
@@ -108,7 +108,7 @@ def create_exchange(
     finally:
         if event is not None:
             waiters.release(ex.id)
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return _answer(get_exchange(session, ex.id, viewer=who), who)
 
 

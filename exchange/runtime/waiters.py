@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from exchange.runtime.models import Exchange, Status
-from kit.db import SessionFactory, transaction
+from kit.db import SessionFactory, reading
 
 POLL_S = 0.025
 _KEY = "exchange.waiters"
@@ -66,7 +66,7 @@ def waiters_in(extras: MutableMapping[str, Any]) -> Waiters:
 
 
 def _status(factory: SessionFactory, exchange_id: str) -> str | None:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return session.scalar(select(Exchange.status).where(Exchange.id == exchange_id))
 
 
