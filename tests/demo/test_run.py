@@ -52,27 +52,37 @@ def _headers(world: dict[str, Any], system_id: str) -> dict[str, str]:
 
 
 def _exchange(
-    api: str, world: dict[str, Any], scenario: str, resource: str, subject: dict[str, str]
+    api: str,
+    world: dict[str, Any],
+    scenario: str,
+    resource: str,
+    subject: dict[str, str],
+    items: list[str],
 ) -> dict[str, Any]:
-    """Ask under the scenario's grant for the resource, and poll until it is answered."""
+    """Ask for ``items`` under the scenario's grant for the resource, and poll until it is
+    answered."""
     grant = next(
-        g for g in world["grants"] if g["scenario"] == scenario and g["resource"] == resource
+        g
+        for g in world["grants"]
+        if g["scenario"] == scenario and g["resource"] == resource and set(items) <= set(g["items"])
     )
     system = grant["system"]
     body = {
         "grant_id": grant["grant"],
         "subject": subject,
-        "items": grant["items"][:4],
+        "items": items,
         "purpose": scenario,
         "idempotency_key": new_id(),
     }
-    answer = httpx.post(f"{api}/v1/exchanges", json=body, headers=_headers(world, system))
+    answer = httpx.post(
+        f"{api}/v1/exchanges", json=body, headers=_headers(world, system), timeout=30
+    )
     assert answer.status_code in (200, 202), answer.text
     view: dict[str, Any] = answer.json()
     deadline = time.monotonic() + 60
     while view["result"] is None and time.monotonic() < deadline:
         time.sleep(0.5)
-        polled = httpx.get(f"{api}{view['url']}", headers=_headers(world, system))
+        polled = httpx.get(f"{api}{view['url']}", headers=_headers(world, system), timeout=30)
         assert polled.status_code == 200, polled.text
         view = polled.json()
     assert view["result"] is not None, view
@@ -111,6 +121,7 @@ def test_run_seeds_the_demo_starts_every_agent_answers_and_stops_on_ctrl_c(
             "retirement",
             "101001/000001",
             {"type": "person", "id": retiree["id_number"]},
+            ["name", "sex"],
         )
         company = world["roles"]["company"]
         licence = _exchange(
@@ -119,6 +130,7 @@ def test_run_seeds_the_demo_starts_every_agent_answers_and_stops_on_ctrl_c(
             "open-restaurant",
             "102001/000001",
             {"type": "company", "id": company["uscc"]},
+            ["uscc", "name"],
         )
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
