@@ -59,7 +59,13 @@ def fast_hub(settings: Settings) -> Iterator[Hub]:
 
 @pytest.fixture
 def agent_hub(settings: Settings) -> Iterator[Hub]:
-    h = _hub(settings, settings.kafka_bootstrap, exchange_resend_s=1.0, exchange_budget_s=10.0)
+    h = _hub(
+        settings,
+        settings.kafka_bootstrap,
+        exchange_resend_s=1.0,
+        exchange_budget_s=10.0,
+        exchange_max_attempts=30,  # a slow machine's group joins must not end the exchange
+    )
     yield h
     h.close()
 
@@ -83,6 +89,7 @@ def through_the_agent(
         make_client(hub, workers=[start_relay, start_exchange_workers]) as http,
         running_agent(config),
     ):
+        assert hub.extras[READY].wait(30), "the hub's reply consumer never joined its group"
         client = HubClient("http://testserver", s.asking.id, key_file, http=http)
         answer = client.exchange(
             s.grant_id,
