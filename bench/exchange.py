@@ -57,7 +57,7 @@ import httpx
 from sqlalchemy import update
 
 from bench.audit import postgres
-from bench.common import Figure, emit, summary_ms
+from bench.common import Figure, emit, rounds, summary_ms
 from catalog.departments.service import get_system
 from connectors.embedded import EmbeddedBroker, free_port
 from connectors.kafka import KafkaBus
@@ -515,15 +515,6 @@ def run(url: str, db: str, scratch: Path, broker: EmbeddedBroker, count: int) ->
     return [
         figures(levels, steady, floor(settings, caller), db, note) for levels, steady in measured
     ]
-
-
-def rounds() -> int:
-    """Measurement rounds on one set-up (``TONGBAN_BENCH_ROUNDS``, as ``python -m bench``
-    asks; 1 when run alone): one result line each."""
-    try:
-        return max(1, int(os.environ.get("TONGBAN_BENCH_ROUNDS", "1")))
-    except ValueError:
-        return 1
 
 
 def main() -> None:

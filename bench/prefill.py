@@ -29,7 +29,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bench.audit import postgres
-from bench.common import Figure, emit, summary_ms
+from bench.common import Figure, emit, rounds, summary_ms
 from connectors.embedded import EmbeddedBroker, free_port
 from kit.db import new_id
 from tongban.app import create_app
@@ -157,7 +157,10 @@ def figures(measured: dict[str, Any], db: str) -> list[Figure]:
     ]
 
 
-def run(url: str, db: str, scratch: Path, broker: EmbeddedBroker) -> list[Figure]:
+def run(
+    url: str, db: str, scratch: Path, broker: EmbeddedBroker, count: int = 1
+) -> list[list[Figure]]:
+    """``count`` measurement rounds on one seeded world: each round's figures."""
     settings = Settings(
         data_dir=scratch / db,
         database_url=url,
@@ -179,24 +182,27 @@ def run(url: str, db: str, scratch: Path, broker: EmbeddedBroker) -> list[Figure
                 if told.form["complete"]:
                     break
                 told = stories.tell("newborn-birth")
-            return figures(measure(stories, told.consents, told.form), db)
+            return [figures(measure(stories, told.consents, told.form), db) for _ in range(count)]
     finally:
         hub.close()
 
 
 def main() -> None:
+    count = rounds()
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
         with EmbeddedBroker(log_path=scratch / "broker.log") as broker:
-            found = run(f"sqlite:///{scratch}/bench.db", "sqlite", scratch, broker)
+            found = run(f"sqlite:///{scratch}/bench.db", "sqlite", scratch, broker, count)
             server = os.environ.get("TONGBAN_BENCH_DATABASE_URL", "").strip()
             if server:
                 url, drop = postgres(server)
                 try:
-                    found += run(url, "postgresql", scratch, broker)
+                    more = run(url, "postgresql", scratch, broker, count)
+                    found = [a + b for a, b in zip(found, more, strict=True)]
                 finally:
                     drop()
-    emit("prefill", found)
+    for figures_of_round in found:
+        emit("prefill", figures_of_round)
 
 
 if __name__ == "__main__":
