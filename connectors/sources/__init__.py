@@ -5,7 +5,13 @@ from connectors.sources.base import MemorySource, Source, SourceFailed, SourceUn
 from connectors.sources.config import SourceSpecInvalid, open_source
 from connectors.sources.files import CsvSource, ExcelSource
 from connectors.sources.http import HttpSource
-from connectors.sources.mapping import Mapping, MappingFailed, MappingInvalid, PropertyRule
+from connectors.sources.mapping import (
+    ListRule,
+    Mapping,
+    MappingFailed,
+    MappingInvalid,
+    PropertyRule,
+)
 from connectors.sources.sql import SqlSource
 from connectors.sources.transforms import CHINA_TIME
 
@@ -14,6 +20,7 @@ __all__ = [
     "CsvSource",
     "ExcelSource",
     "HttpSource",
+    "ListRule",
     "Mapping",
     "MappingFailed",
     "MappingInvalid",

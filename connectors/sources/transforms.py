@@ -103,6 +103,24 @@ def _datetime_step(fmt: str | None) -> Step:
     return to_datetime
 
 
+def _month_step(fmt: str | None) -> Step:
+    def to_month(value: Any) -> str:
+        if isinstance(value, datetime):
+            moment = value.astimezone(CHINA_TIME) if value.tzinfo else value
+            return f"{moment:%Y-%m}"
+        if isinstance(value, date):
+            return f"{value:%Y-%m}"
+        text = _trim(value)
+        if fmt:
+            return f"{datetime.strptime(text, fmt):%Y-%m}"
+        year, dash, month = text.partition("-")
+        if dash and len(year) == 4 and len(month) == 2:
+            return f"{date(int(year), int(month), 1):%Y-%m}"
+        return f"{date.fromisoformat(text):%Y-%m}"
+
+    return to_month
+
+
 def _code_step(table: Any, unknown: Any = _NO_DEFAULT) -> Step:
     if not isinstance(table, Mapping) or not table:
         raise ValueError("code needs a non-empty table of source value: code")
@@ -159,10 +177,12 @@ _PLAIN: dict[str, Step] = {
     "bool": _to_bool,
     "date": _date_step(None),
     "datetime": _datetime_step(None),
+    "month": _month_step(None),
 }
 _WITH_OPTION: dict[str, Callable[..., Step]] = {
     "date": lambda fmt: _date_step(_optional_format(fmt)),
     "datetime": lambda fmt: _datetime_step(_optional_format(fmt)),
+    "month": lambda fmt: _month_step(_optional_format(fmt)),
     "code": _code_step,
     "join": _join_step,
     "split": _split_step,

@@ -41,6 +41,17 @@ def test_date_accepts_a_database_date_value() -> None:
     assert one(["date"], date(1949, 12, 31)) == "1949-12-31"
 
 
+def test_month_gives_year_and_month_from_a_format_an_iso_text_or_a_date() -> None:
+    assert one([{"month": "%Y%m"}], "199004") == "1990-04"
+    assert [one(["month"], v) for v in ("2024-03", "2024-03-05")] == ["2024-03", "2024-03"]
+    assert one(["month"], date(2024, 3, 5)) == "2024-03"
+
+
+def test_month_refuses_a_month_that_does_not_exist() -> None:
+    with pytest.raises(MappingFailed, match=r"'p'.*'month'"):
+        one(["month"], "2024-13")
+
+
 def test_date_that_does_not_match_its_format_fails_naming_the_property() -> None:
     with pytest.raises(MappingFailed, match=r"'p'.*'date'"):
         one([{"date": "%Y%m%d"}], "1949-12-31")
@@ -210,6 +221,8 @@ def test_the_documented_example_mapping_loads_and_applies() -> None:
         "nationality": "CHN",
         "household_size": 1,
     }
+    months = {"AAE002": "199004|199005", "AAE180": "3000|3100", "AAE022": "240|248"}
+    assert mapping.apply({**raw, **months})["contributions.month"] == ["1990-04", "1990-05"]
 
 
 def test_split_turns_one_field_holding_several_values_into_a_list() -> None:
@@ -252,3 +265,188 @@ def test_split_must_be_the_last_step() -> None:
     with pytest.raises(MappingInvalid, match="'split' gives a list and must be the last step"):
         Mapping.from_dict({"properties": {"p": {"from": "v", "steps": [{"split": ";"}, "upper"]}}})
     assert one(["trim", {"split": "、"}], " 甲、乙 ") == ["甲", "乙"]
+
+
+CONTRIBUTIONS = {
+    "resource": "201001/000003",
+    "properties": {
+        "id_number": {"from": "AAC002"},
+        "contributions": {
+            "split": "|",
+            "entries": {
+                "month": {"from": "AAE002", "steps": ["trim", {"month": "%Y%m"}]},
+                "employer_uscc": {"from": "AAB998", "steps": ["trim", "upper"]},
+                "base": {"from": "AAE180", "steps": ["float"]},
+                "amount": {"from": "AAE022", "steps": ["float"]},
+            },
+        },
+    },
+}
+USCC = "91330100MA2XXXXX1X"
+
+
+def contributions(**changes: Any) -> dict[str, Any]:
+    return Mapping.from_dict(CONTRIBUTIONS).apply(
+        {
+            "AAC002": "11010519491231002X",
+            "AAE002": "202401|202402|202403",
+            "AAB998": f"{USCC.lower()}|{USCC}|{USCC}",
+            "AAE180": "8000|8000|8500",
+            "AAE022": "640|640|680",
+            **changes,
+        }
+    )
+
+
+def test_a_list_joins_its_fields_by_position_into_one_value_per_entry() -> None:
+    assert contributions() == {
+        "id_number": "11010519491231002X",
+        "contributions.month": ["2024-01", "2024-02", "2024-03"],
+        "contributions.employer_uscc": [USCC, USCC, USCC],
+        "contributions.base": [8000.0, 8000.0, 8500.0],
+        "contributions.amount": [640.0, 640.0, 680.0],
+    }
+
+
+def test_a_lists_properties_are_its_entries_dotted_keys() -> None:
+    assert Mapping.from_dict(CONTRIBUTIONS).properties == {
+        "id_number",
+        "contributions.month",
+        "contributions.employer_uscc",
+        "contributions.base",
+        "contributions.amount",
+    }
+
+
+def test_a_list_field_empty_as_a_whole_fills_no_entry_and_all_empty_leaves_the_list_out() -> None:
+    without_employer = contributions(AAB998="")
+    assert "contributions.employer_uscc" not in without_employer
+    assert without_employer["contributions.month"] == ["2024-01", "2024-02", "2024-03"]
+    assert contributions(AAE002="", AAB998=None, AAE180="", AAE022="") == {
+        "id_number": "11010519491231002X"
+    }
+
+
+def test_an_empty_part_keeps_its_position_and_gives_the_default_or_no_value() -> None:
+    assert contributions(AAB998=f"{USCC}||{USCC}")["contributions.employer_uscc"] == [
+        USCC,
+        None,
+        USCC,
+    ]
+    spec = {
+        "properties": {
+            "rows": {
+                "split": ";",
+                "entries": {"a": {"from": "A"}, "b": {"from": "B", "default": "-"}},
+            }
+        }
+    }
+    mapping = Mapping.from_dict(spec)
+    assert mapping.apply({"A": "1;2", "B": "x;"}) == {"rows.a": ["1", "2"], "rows.b": ["x", "-"]}
+    assert mapping.apply({"A": "1;2"}) == {"rows.a": ["1", "2"], "rows.b": ["-", "-"]}
+
+
+def test_a_const_in_a_list_goes_into_every_entry() -> None:
+    spec = {
+        "properties": {
+            "rows": {"split": ";", "entries": {"a": {"from": "A"}, "k": {"const": "CHN"}}}
+        }
+    }
+    assert Mapping.from_dict(spec).apply({"A": "1;2"}) == {
+        "rows.a": ["1", "2"],
+        "rows.k": ["CHN", "CHN"],
+    }
+
+
+def test_a_list_takes_fields_the_source_already_gives_as_lists() -> None:
+    spec = {"properties": {"rows": {"entries": {"a": {"from": "A", "steps": ["int"]}}}}}
+    mapping = Mapping.from_dict(spec)
+    assert mapping.apply({"A": ["1", 2]}) == {"rows.a": [1, 2]}
+    assert mapping.apply({"A": []}) == {}
+    with pytest.raises(MappingFailed, match="give the list a 'split' separator"):
+        mapping.apply({"A": "1;2"})
+
+
+def test_fields_with_different_numbers_of_parts_fail_naming_the_fields_not_the_values() -> None:
+    with pytest.raises(MappingFailed) as caught:
+        contributions(AAE022="640|640")
+    detail = str(caught.value.detail)
+    assert "list 'contributions'" in detail
+    assert "AAE022 2" in detail
+    assert "AAE002 3" in detail
+    assert "joined by position" in detail
+    assert "640" not in detail
+
+
+def test_a_part_a_step_cannot_convert_fails_naming_the_property_and_the_entry() -> None:
+    with pytest.raises(MappingFailed, match=r"'contributions.base': step 'float'.*entry 2") as e:
+        contributions(AAE180="8000|八千|8500")
+    assert "八千" not in e.value.detail
+
+
+def test_a_list_that_leaves_out_a_property_its_entries_require_is_refused() -> None:
+    spec = {
+        "resource": "201001/000003",
+        "properties": {
+            "id_number": {"from": "AAC002"},
+            "contributions": {"split": "|", "entries": {"month": {"from": "AAE002"}}},
+        },
+    }
+    mapping = Mapping.from_dict(spec)
+    within = {"contributions.month", "contributions.base", "contributions.amount"}
+    with pytest.raises(MappingInvalid) as caught:
+        mapping.check_covers({"id_number"}, within=within)
+    assert caught.value.detail == (
+        "the mapping for resource 201001/000003 does not fill the required properties: "
+        "contributions.amount, contributions.base"
+    )
+    assert caught.value.to_dict()["missing"] == ["contributions.amount", "contributions.base"]
+
+
+def test_properties_required_inside_an_optional_array_are_needed_only_once_it_is_filled() -> None:
+    within = {"contributions.month", "contributions.base", "contributions.amount", "id_number"}
+    Mapping.from_dict({"properties": {"id_number": {"from": "AAC002"}}}).check_covers(
+        {"id_number"}, within=within
+    )
+    Mapping.from_dict(CONTRIBUTIONS).check_covers({"id_number"}, within=within)
+    with pytest.raises(MappingInvalid, match="id_number"):
+        Mapping.from_dict({"properties": {"name": {"from": "XM"}}}).check_covers(
+            set(), within=within
+        )
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        ({"entries": {}}, "'entries' is a table"),
+        ({"entries": ["month"]}, "'entries' is a table"),
+        ({"entries": {"a": {"from": "A"}}, "split": ""}, "'split' is a non-empty text"),
+        ({"entries": {"a": {"from": "A"}}, "join": ";"}, r"unknown keys \['join'\]"),
+        ({"entries": {"a": {"const": 1}}}, "at least one entry property needs 'from'"),
+        (
+            {"entries": {"a": {"from": ["A", "B"], "steps": [{"join": ""}]}}},
+            "an entry rule reads one field",
+        ),
+        (
+            {"entries": {"a": {"from": "A", "steps": [{"split": ","}]}}},
+            "an entry rule takes no 'split' step",
+        ),
+        ({"entries": {"a": {"from": "A", "steps": ["lower"]}}}, "'rows.a': unknown step"),
+    ],
+)
+def test_a_malformed_list_is_refused_at_load(spec: dict[str, Any], why: str) -> None:
+    with pytest.raises(MappingInvalid, match=why):
+        Mapping.from_dict({"properties": {"rows": spec}})
+
+
+def test_a_property_mapped_both_on_its_own_and_in_a_list_is_refused() -> None:
+    spec = {
+        "properties": {
+            "rows.a": {"from": "X"},
+            "rows": {"split": ";", "entries": {"a": {"from": "A"}}},
+        }
+    }
+    with pytest.raises(
+        MappingInvalid, match=r"'rows\.a' is mapped on its own and in the list 'rows'"
+    ):
+        Mapping.from_dict(spec)
