@@ -8,7 +8,7 @@ their leaves get dotted keys (``mother.id_number``, ``contributions.amount``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -49,8 +49,10 @@ _FORMATS: Final = {"D": "date", "T": "date-time"}
 class PropertyInfo:
     """What the catalog needs to know about one data element of a schema.
 
-    ``required`` is true only if the element is required at every level above it; ``repeated``
-    is true if it sits inside an array (one value per entry).
+    ``required`` is true only if the element is required at every level above it;
+    ``required_in_parent`` if the object or array entry holding it requires it (so a record
+    that has that object or entry must have the element); ``repeated`` is true if it sits
+    inside an array (one value per entry).
     """
 
     key: str
@@ -61,6 +63,7 @@ class PropertyInfo:
     required: bool
     repeated: bool = False
     max_length: int | None = None
+    required_in_parent: bool = False
 
 
 def collect(flat: Mapping[str, Any]) -> dict[str, PropertyInfo]:
@@ -93,6 +96,8 @@ def _walk(
         else:
             leaf = schema if items is None else items
             info = _leaf(dotted, schema, leaf, is_required, repeated or items is not None)
+            if info is not None and key in mandatory:
+                info = replace(info, required_in_parent=True)
             problems.extend(_check(info, leaf) if info else [f"{dotted} 标注不完整"])
             if info is not None:
                 yield info

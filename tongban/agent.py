@@ -46,7 +46,8 @@ Record = Any  # a kafka-python ConsumerRecord
 
 
 def load_mapping(resource: ResourceConfig) -> Mapping:
-    """The resource's mapping, refused unless it fills every required schema property."""
+    """The resource's mapping, refused unless it fills every required schema property (and,
+    for an object or array entry it fills, every property that object or entry requires)."""
     where = f"resource {resource.code}"
     try:
         info = schemas.properties(resource.schema_id, resource.schema_version)
@@ -57,7 +58,10 @@ def load_mapping(resource: ResourceConfig) -> Mapping:
     except TongbanError as exc:
         raise AgentConfigInvalid(f"{where}: {exc.detail}") from exc
     try:
-        mapping.check_covers(key for key, prop in info.items() if prop.required)
+        mapping.check_covers(
+            (key for key, prop in info.items() if prop.required),
+            within=(key for key, prop in info.items() if prop.required_in_parent),
+        )
     except TongbanError as exc:
         detail = exc.detail if resource.code in exc.detail else f"{where}: {exc.detail}"
         extra = {"resource": resource.code, **exc.extra}

@@ -109,3 +109,37 @@ def test_a_mapping_for_an_unknown_schema_is_refused_naming_the_resource(tmp_path
     resource = parse_config(data, base_dir=tmp_path, kafka_bootstrap="k:1").resources[RESOURCE]
     with pytest.raises(AgentConfigInvalid, match=f"resource {RESOURCE}"):
         load_mapping(resource)
+
+
+INSURANCE = {
+    "id_number": {"from": "AAC002"},
+    "name": {"from": "AAC003"},
+    "insured_division": {"from": "AAB301"},
+    "pension_status": {"from": "AAC008"},
+    "first_insured_on": {"from": "AAC049", "steps": [{"date": "%Y%m"}]},
+    "contribution_months": {"from": "JFYS", "steps": ["int"]},
+}
+
+
+def test_a_list_that_leaves_out_what_its_entries_require_is_refused_naming_them(
+    tmp_path: Path,
+) -> None:
+    data = document()
+    entries = {"month": {"from": "AAE002"}, "employer_uscc": {"from": "AAB998"}}
+    data["resources"][RESOURCE] = {
+        "schema": "social.insurance",
+        "source": {"type": "csv", "path": "jfmx.csv", "key_column": "AAC002"},
+        "mapping": {
+            "properties": {**INSURANCE, "contributions": {"split": "|", "entries": entries}}
+        },
+    }
+    resource = parse_config(data, base_dir=tmp_path, kafka_bootstrap="k:1").resources[RESOURCE]
+    with pytest.raises(AgentConfigInvalid) as refused:
+        load_mapping(resource)
+    assert refused.value.detail == (
+        f"resource {RESOURCE}: the mapping does not fill the required properties: "
+        "contributions.amount, contributions.base"
+    )
+    data["resources"][RESOURCE]["mapping"]["properties"].pop("contributions")
+    resource = parse_config(data, base_dir=tmp_path, kafka_bootstrap="k:1").resources[RESOURCE]
+    assert "contributions.month" not in load_mapping(resource).properties  # not filled: fine

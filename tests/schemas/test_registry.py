@@ -279,3 +279,11 @@ def test_a_local_reference_takes_its_metadata_from_the_definition() -> None:
     registry.register(local_refs_schema())
     info = registry.properties("test.local")["short"]
     assert (info.type_code, info.max_length) == ("C", 3)
+
+
+def test_an_element_an_array_entry_requires_is_required_in_its_parent_only() -> None:
+    infos = properties("social.insurance")
+    month, uscc = infos["contributions.month"], infos["contributions.employer_uscc"]
+    assert (month.required, month.required_in_parent) == (False, True)
+    assert (uscc.required, uscc.required_in_parent) == (False, False)
+    assert infos["name"].required_in_parent
