@@ -123,6 +123,14 @@ def test_run_seeds_the_demo_starts_every_agent_answers_and_stops_on_ctrl_c(
             {"type": "person", "id": retiree["id_number"]},
             ["name", "sex"],
         )
+        detail = _exchange(  # a list of monthly entries, one value per entry and item
+            api,
+            world,
+            "retirement",
+            "201001/000003",
+            {"type": "person", "id": retiree["id_number"]},
+            ["name", "contributions.month", "contributions.employer_uscc"],
+        )
         company = world["roles"]["company"]
         licence = _exchange(
             api,
@@ -141,6 +149,10 @@ def test_run_seeds_the_demo_starts_every_agent_answers_and_stops_on_ctrl_c(
     assert proc.returncode == 0, output
     assert identity["result"]["outcome"] == "found", identity
     assert identity["result"]["data"]["name"] == retiree["name"]
+    assert detail["result"]["outcome"] == "found", detail
+    months = detail["result"]["data"]["contributions.month"]
+    assert len(months) >= 360  # the retiree's thirty years and more
+    assert len(detail["result"]["data"]["contributions.employer_uscc"]) == len(months)
     assert licence["result"]["outcome"] == "found", licence
     assert licence["result"]["data"]["uscc"] == company["uscc"]
     processes = re.search(r"processes +(.*)", output)

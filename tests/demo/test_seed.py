@@ -14,24 +14,24 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+import schemas
 from audit import Action, entries, tree_size
-from catalog import active_key, get_system, published_resource
-from exchange.agent import load_config
+from catalog import active_key, department_jwks, get_system, published_resource
+from exchange.agent import FOUND, AgentState, ResourceBinding, Signer, handle, load_config
 from exchange.applications import Application, AppStatus, Deadlines
 from exchange.grants import GrantStatus, get_grant
 from exchange.prefill import builtin_scenario, scenario_ids
 from kit.calendar import CalendarUnknown, WorkCalendar
-from kit.crypto import load_private_key, public_jwk
+from kit.crypto import jws_header, jws_verify, load_private_key, public_jwk, public_key_from_jwk
 from kit.db import transaction
 from tests.demo.conftest import REFERENCE
+from tests.exchange.agent_helpers import request
 from tongban.agent import open_bindings
 from tongban.demo.grants import load_needs, seed_calendar
 from tongban.demo.world import demo_dir, seed_demo
 from tongban.demo_catalog import load_demo
 from tongban.settings import Settings
 from tongban.wiring import Hub
-
-NOT_SERVED = {"201001/000003"}  # monthly contribution detail: see tongban/demo/departments/hrss.py
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_every_agent_configuration_loads_and_its_mappings_cover_the_schemas(
     for system_id, entry in configs:
         config = load_config(entry["agent_config"], system_id=system_id, kafka_bootstrap="x:1")
         assert config.department_code == entry["department_code"]
-        assert set(config.resources) == published[entry["department"]] - NOT_SERVED
+        assert set(config.resources) == published[entry["department"]]
         assert config.key_file.resolve() == Path(entry["key_file"]).resolve()
         bindings, sources = open_bindings(config)  # refuses a mapping that misses a property
         try:
@@ -96,6 +96,66 @@ def test_every_agent_configuration_loads_and_its_mappings_cover_the_schemas(
         finally:
             for source in sources:
                 source.close()
+
+
+def test_the_hrss_agent_answers_the_monthly_contribution_detail_with_a_valid_signed_record(
+    seeded: dict[str, Any], session: Session
+) -> None:
+    system_id = "demo-hrss-agent"
+    entry = seeded["systems"][system_id]
+    config = load_config(entry["agent_config"], system_id=system_id, kafka_bootstrap="x:1")
+    signer = Signer.of(system_id, config.department_code, load_private_key(config.key_file))
+    retiree = seeded["roles"]["retiree"]["id_number"]
+    bindings, sources = open_bindings(config)
+    try:
+        answers = {
+            code: _ask(bindings, signer, session, code, retiree)
+            for code in ("201001/000001", "201001/000003")
+        }
+    finally:
+        for source in sources:
+            source.close()
+    insured, detail = answers["201001/000001"], answers["201001/000003"]
+    assert detail["outcome"] == insured["outcome"] == FOUND, detail["reason"]
+    resource = published_resource(session, "201001/000003")
+    assert sorted(detail["data"]) == sorted(item.key for item in resource.items)
+    months = detail["data"]["contributions.month"]
+    assert len(months) == insured["data"]["contribution_months"] >= 360
+    assert months[0] == insured["data"]["first_insured_on"][:7]
+    assert set(detail["data"]["contributions.employer_uscc"]) == {insured["data"]["employer_uscc"]}
+    violations = schemas.validate_partial(
+        resource.schema_id, detail["data"], detail["items"], resource.schema_version
+    )
+    assert violations == []
+
+
+def _ask(
+    bindings: dict[str, ResourceBinding],
+    signer: Signer,
+    session: Session,
+    code: str,
+    person: str,
+) -> dict[str, Any]:
+    """The demo agent's signed answer for every published item of ``code`` about ``person``,
+    as the verified JWS payload."""
+    resource = published_resource(session, code)
+    envelope = request(
+        signer.department_code,
+        person,
+        resource_code=code,
+        resource_version=resource.version,
+        schema_id=resource.schema_id,
+        schema_version=resource.schema_version,
+        items=[item.key for item in resource.items],
+        purpose="retirement",
+    )
+    reply = handle(envelope, resources=bindings, signer=signer, state=AgentState(":memory:"))
+    assert reply is not None
+    token = reply.payload["jws"]
+    jwks = department_jwks(session, signer.department_code)
+    key = public_key_from_jwk(next(k for k in jwks if k["kid"] == jws_header(token)["kid"]))
+    payload: dict[str, Any] = jws_verify(token, key)
+    return payload
 
 
 def test_every_scenario_need_is_held_by_active_grants_after_review_and_reply(

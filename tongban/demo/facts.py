@@ -126,6 +126,7 @@ class Pension:
     balance: float
     card_number: str
     card_status: str = "正常"
+    base: float = 0.0  # the monthly contribution base (缴费基数) of the last year contributed
 
 
 @dataclass(frozen=True)

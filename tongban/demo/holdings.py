@@ -104,6 +104,7 @@ def insure(
             status=status,
             balance=round(months * base * 0.08 * make.rng.uniform(0.5, 0.8), 2),
             card_number=make.rng.choice("ABCDEFGH") + make.digits(8),
+            base=base,
         )
     )
     enrolled = first if first.year >= 2000 else date(2000, 1, 1)  # 杭州 started 职工医保 then
