@@ -1,9 +1,11 @@
 """``tongban demo``: the one-thing stories (no command, or ``stories``; docs/walkthrough.md),
-the synthetic departments (``seed``) and the market regulation department's interface
-(``market-service``); see docs/demo.md."""
+the synthetic departments (``seed``), what the seed recorded in world.json (``world``,
+``grant``: the people by role and the grants, for scripts and curl) and the market regulation
+department's interface (``market-service``); see docs/demo.md."""
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -78,6 +80,94 @@ def _summary(world: dict[str, Any]) -> dict[str, Any]:
         "systems": {k: v["role"] for k, v in world["systems"].items()},
         "grants": len(world["grants"]),
     }
+
+
+def _load_world() -> dict[str, Any]:
+    path = demo_dir(settings()) / "world.json"
+    try:
+        world: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        fail(f"no demo world at {path}; start `make run` or run `tongban demo seed` first")
+        return {}
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read {path}: {exc}")
+        return {}
+    return world
+
+
+def _print(value: Any) -> None:
+    """Text and numbers bare (for ``$(...)`` in a shell), anything else as JSON."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        typer.echo(value)
+    else:
+        emit(value)
+
+
+@demo.command("world")
+def world_entry(
+    role: Annotated[
+        str | None, typer.Option(help="a role: mother, father, retiree, company, …")
+    ] = None,
+    field: Annotated[
+        str | None,
+        typer.Option(help="one field of the role (or of world.json without --role), printed bare"),
+    ] = None,
+) -> None:
+    """What the seed recorded in world.json: with no option, the summary (people by role,
+    systems, counts); --role the role's entry; --field one value of it, bare, for a shell:
+
+    MOTHER=$(tongban demo world --role mother --field id_number)
+    """
+    world = _load_world()
+    if role is None and field is None:
+        emit(_summary(world))
+        return
+    entry: dict[str, Any] = world
+    if role is not None:
+        roles = world.get("roles", {})
+        if role not in roles:
+            fail(f"no role {role!r} in the demo world; roles: {', '.join(sorted(roles))}")
+        entry = roles[role]
+    if field is None:
+        _print(entry)
+        return
+    if field not in entry:
+        where = f"role {role!r}" if role else "world.json"
+        fail(f"{where} has no field {field!r}; fields: {', '.join(sorted(entry))}")
+    _print(entry[field])
+
+
+@demo.command("grant")
+def grant_id(
+    scenario: Annotated[str, typer.Argument(help="the scenario: newborn-birth, retirement, …")],
+    resource: Annotated[str, typer.Argument(help="the catalog code, e.g. 101001/000001")],
+    item: Annotated[
+        list[str] | None,
+        typer.Option("--item", help="an item the grant must hold (repeat for several)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the grant's entry")] = False,
+) -> None:
+    """The id of the demo grant under which the scenario's system asks for RESOURCE (the one
+    holding every --item: a resource may be held under two grants, one for its unconditional
+    and one for its conditional items)."""
+    wanted = set(item or ())
+    grants = [
+        g
+        for g in _load_world().get("grants", [])
+        if g["scenario"] == scenario and g["resource"] == resource
+    ]
+    found = next((g for g in grants if wanted <= set(g["items"])), None)
+    if found is None:
+        if not grants:
+            fail(f"the demo holds no grant for {scenario} on {resource}")
+        held = " | ".join(", ".join(g["items"]) for g in grants)
+        asked = ", ".join(sorted(wanted))
+        fail(f"no grant for {scenario} on {resource} holds {asked} (the grants hold: {held})")
+        return
+    if as_json:
+        emit(found)
+    else:
+        typer.echo(found["grant"])
 
 
 @demo.command("market-service")
