@@ -10,10 +10,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import (
+    KafkaAdminClient,
+    KafkaConsumer,
+    KafkaProducer,
+    TopicPartition,
+)
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -169,18 +175,21 @@ class KafkaBus:
             raise Unavailable(f"Kafka at {self.bootstrap} does not answer: {exc}") from exc
 
     # -- consuming -------------------------------------------------------------------------
-    def consumer(self, topics: list[str], *, group_id: str, **options: Any) -> KafkaConsumer:
-        """A group consumer (offsets committed by the caller after processing)."""
+    def consumer(self, topics: list[str], *, group_id: str, **options: Any) -> GroupConsumer:
+        """A group consumer (offsets committed by the caller after processing) that asks for
+        a rebalance when a subscribed topic's partition count changes under it."""
         self.ensure_topics(topics)
         settings = {**CONSUMER_DEFAULTS, **options}
-        consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=group_id,
-            client_id=f"{self.client_id}-{group_id}",
-            **settings,
-        )
-        consumer.subscribe(topics)
-        return consumer
+
+        def make() -> KafkaConsumer:
+            return KafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                group_id=group_id,
+                client_id=f"{self.client_id}-{group_id}",
+                **settings,
+            )
+
+        return GroupConsumer(make, topics)
 
     def assigned_consumer(
         self, topics: list[str], *, from_end: bool = False, **options: Any
@@ -210,6 +219,90 @@ class KafkaBus:
             self._admin = None
 
 
+class GroupConsumer:
+    """A group member that asks for a rebalance when a subscribed topic's partition count
+    changes under it.
+
+    A group leader is meant to notice new partitions and re-assign. But a broker restarted
+    without its data forgets the group and re-creates the topics with its own default
+    partition count, and kafka-python's member can go on fetching its old partitions as if
+    nothing happened: messages on the new partitions would never be read. The check reads
+    the consumer's cached metadata once a second and sends no request."""
+
+    def __init__(
+        self,
+        make: Callable[[], KafkaConsumer],
+        topics: list[str],
+        *,
+        check_every_s: float = 1.0,
+    ) -> None:
+        self._make = make
+        self.topics = list(topics)
+        self.check_every_s = check_every_s
+        self.rejoins = 0  # how many times a changed partition count made it join again
+        self._seen: dict[str, int] | None = None
+        self._next_check = 0.0
+        self.consumer = self._join()
+
+    def _join(self) -> KafkaConsumer:
+        consumer = self._make()
+        consumer.subscribe(self.topics)
+        return consumer
+
+    def poll(self, timeout_ms: int = 0) -> dict[Any, list[Record]]:
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + self.check_every_s
+            self._check()
+        batches: dict[Any, list[Record]] = self.consumer.poll(timeout_ms=timeout_ms)
+        return batches
+
+    def _check(self) -> None:
+        counts = {t: len(self.consumer.partitions_for_topic(t) or ()) for t in self.topics}
+        if not all(counts.values()):  # not known yet, or the broker is away
+            return
+        seen, self._seen = self._seen, counts
+        if seen is None or seen == counts or not self.consumer.assignment():
+            return
+        log.warning("partition counts changed from %s to %s: joining the group again", seen, counts)
+        self.rejoins += 1
+        coordinator = getattr(self.consumer, "_coordinator", None)
+        if coordinator is not None and hasattr(coordinator, "request_rejoin"):
+            # The same member joins again: a broker that waits for every known member to
+            # rejoin completes the rebalance at once, where a new member would wait for
+            # the old one to time out.
+            coordinator.request_rejoin()
+            return
+        with contextlib.suppress(Exception):  # the broker may have forgotten this member
+            self.consumer.close(autocommit=False)
+        self._seen = None
+        self.consumer = self._join()
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.consumer.assignment())
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self.consumer.seek(partition, offset)
+
+    def commit(self) -> None:
+        self.consumer.commit()
+
+    def position(self, partition: TopicPartition) -> int:
+        return int(self.consumer.position(partition))
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        found = self.consumer.partitions_for_topic(topic)
+        return set(found) if found is not None else None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = self.consumer.config
+        return config
+
+    def close(self, autocommit: bool = False) -> None:
+        self.consumer.close(autocommit=autocommit)
+
+
 def _abandon(producer: KafkaProducer) -> None:
     """Close a producer whose messages were already reported as not taken. Its unsent
     batches are dropped (their owner sends them again through a new producer); without
@@ -225,22 +318,3 @@ def _abandon(producer: KafkaProducer) -> None:
         sender.join(5)
     with contextlib.suppress(Exception):
         producer.close(timeout=0)
-
-
-def consume(
-    consumer: KafkaConsumer,
-    handle: Callable[[Record], None],
-    stop: threading.Event,
-    *,
-    poll_ms: int = 100,
-    commit: bool = True,
-) -> None:
-    """Poll until ``stop`` is set, calling ``handle`` for each record in order. Offsets are
-    committed after a batch is handled, so a crash redelivers (handlers are idempotent)."""
-    while not stop.is_set():
-        batches = consumer.poll(timeout_ms=poll_ms)
-        for records in batches.values():
-            for record in records:
-                handle(record)
-        if batches and commit and consumer.config.get("group_id"):
-            consumer.commit()

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from connectors.kafka import KafkaBus, Record
+from connectors.kafka import GroupConsumer, KafkaBus, Record
 from exchange import CallbackSender, ReplyHandler, Sweeper, Topics, waiters_in
 from kit.crypto import jws_sign
 from kit.events import Envelope
@@ -71,6 +71,12 @@ class GroupLoop:
         self.ready = ready or threading.Event()
         self.name = name
         self.assigned: frozenset[str] = frozenset()  # "topic:partition" (for diagnostics)
+        self._consumer: GroupConsumer | None = None
+
+    @property
+    def rejoins(self) -> int:
+        """How often the consumer joined its group again after partitions changed."""
+        return self._consumer.rejoins if self._consumer is not None else 0
 
     def run(self, stop: threading.Event) -> None:
         consumer = None
@@ -80,6 +86,7 @@ class GroupLoop:
                     consumer = self.bus.consumer(
                         self.topics, group_id=self.group_id, **CONSUMER_OPTIONS
                     )
+                self._consumer = consumer
                 self._poll(consumer, stop)
             except Exception:
                 log.exception("%s: polling failed; retrying", self.name)
