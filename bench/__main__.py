@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -77,9 +78,32 @@ def combine(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "floor_operation": figs[0].get("floor_operation"),
                 "ratio": ratio,
                 "target": figs[0].get("target"),
+                "is_floor": bool(figs[0].get("is_floor")),
             }
         )
+    for row in rows:
+        row["met"] = met(row)
     return rows
+
+
+_BOUND = re.compile(r"([≤≥])\s*([\d,]+(?:\.\d+)?)(×?)")
+
+
+def met(row: dict[str, Any]) -> bool | None:
+    """Whether the median meets the row's target: each "≤ N" or "≥ N" in it bounds the
+    median (in the row's unit), each "≤ N×" bounds the ratio to the floor. None when the row
+    has no target or no bound could be read from it."""
+    found = _BOUND.findall(row.get("target") or "")
+    if not found:
+        return None
+    for sign, number, times in found:
+        bound = float(number.replace(",", ""))
+        value = row["ratio"] if times else row["median"]
+        if value is None:
+            return None
+        if (sign == "≤" and value > bound) or (sign == "≥" and value < bound):
+            return False
+    return True
 
 
 def environment() -> dict[str, Any]:
@@ -116,7 +140,15 @@ def environment() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "versions": versions,
         "postgresql": bool(os.environ.get("TONGBAN_BENCH_DATABASE_URL")),
+        "load_average": _load(),
     }
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -132,19 +164,25 @@ def markdown(rows: list[dict[str, Any]], env: dict[str, Any], problems: list[str
         "",
         f"Machine: {env['cpu']} ({env['cores']} cores), Python {env['python']}, {env['platform']}.",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v) + ".",
+        f"Load average (1, 5, 15 min) at the start: {env.get('load_started') or '—'}; "
+        f"at the end: {env.get('load_average') or '—'}.",
         "",
-        "| operation | db | median | min–max | runs | floor | ratio | target |",
-        "|---|---|---|---|---|---|---|---|",
+        "Ratio: how many times the floor the figure is (for rates, floor ÷ figure). "
+        "Rows marked *floor* are the raw library loops the others are read against.",
+        "",
+        "| operation | db | median | min–max | runs | floor | ratio | target | met |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        floor = "—"
+        floor = "*floor*" if r.get("is_floor") else "—"
         if r["floor"] is not None:
             floor = f"{_fmt(r['floor'], r['unit'])} ({r['floor_operation']})"
         ratio = f"{r['ratio']:.2f}×" if r["ratio"] else "—"
         spread = f"{_fmt(r['min'])}–{_fmt(r['max'])}"
+        verdict = {True: "yes", False: "**no**", None: "—"}[r.get("met")]
         lines.append(
             f"| {r['operation']} | {r['database'] or '—'} | {_fmt(r['median'], r['unit'])} | "
-            f"{spread} | {r['runs']} | {floor} | {ratio} | {r['target'] or '—'} |"
+            f"{spread} | {r['runs']} | {floor} | {ratio} | {r['target'] or '—'} | {verdict} |"
         )
     if problems:
         lines += ["", "Not measured in this run:", *[f"- {p}" for p in problems]]
@@ -157,6 +195,7 @@ def main() -> None:
     only = [b for b in os.environ.get("TONGBAN_BENCH_ONLY", "").split(",") if b]
     runs: list[dict[str, Any]] = []
     problems: list[str] = []
+    load_started = _load()
     for name in only or BENCHES:
         if importlib.util.find_spec(f"bench.{name}") is None:
             problems.append(f"bench.{name}: not written yet")
@@ -172,7 +211,7 @@ def main() -> None:
                 problems.append(f"bench.{name}: {exc}")
                 break
         runs += got[:repeat]
-    env = environment()
+    env = environment() | {"load_started": load_started}
     rows = combine(runs)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

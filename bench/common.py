@@ -5,8 +5,12 @@ Each benchmark module prints ONE JSON object as its last line of output:
     {"bench": "<name>", "figures": [
         {"operation": "...", "unit": "ms" | "µs" | "ops/s" | "s",
          "value": 1.23, "floor": 0.9 | null, "floor_operation": "..." | null,
-         "target": "≤ 20 ms" | null, "higher_is_better": false, "database": "sqlite"}
+         "target": "≤ 20 ms" | null, "higher_is_better": false, "database": "sqlite",
+         "is_floor": false}
     ]}
+
+A figure either has its floor beside it, or is itself a floor (``is_floor``: a raw library
+loop other figures are read against).
 
 ``python -m bench`` runs each module and writes the table. It asks for several rounds through
 ``TONGBAN_BENCH_ROUNDS``: a module sets up once (a seeded database, a broker, agents) and prints
@@ -38,6 +42,7 @@ class Figure:
     higher_is_better: bool = False
     database: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    is_floor: bool = False
 
 
 def percentile(samples: list[float], q: float) -> float:
