@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import IO
 
 from kit.errors import Unavailable
+from kit.processes import die_with_parent
 
 
 def tansu_path() -> Path:
@@ -48,11 +49,21 @@ def _answers(port: int) -> bool:
 
 
 class EmbeddedBroker:
-    """Start Tansu on a free loopback port, wait until it answers, stop it on exit."""
+    """Start Tansu on a free loopback port, wait until it answers, stop it on exit.
 
-    def __init__(self, port: int | None = None, *, log_path: Path | None = None) -> None:
+    With ``die_with_parent`` the kernel also stops it if this process is killed outright;
+    then start it from the main thread (see ``kit.processes``)."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        log_path: Path | None = None,
+        die_with_parent: bool = False,
+    ) -> None:
         self.port = port or free_port()
         self.log_path = log_path
+        self.die_with_parent = die_with_parent
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -80,6 +91,7 @@ class EmbeddedBroker:
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
+            preexec_fn=die_with_parent() if self.die_with_parent else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

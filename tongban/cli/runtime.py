@@ -15,6 +15,7 @@ import typer
 
 from connectors.embedded import EmbeddedBroker
 from kit.outbox import Relay
+from kit.processes import die_with_parent
 from tongban.cli.common import settings
 from tongban.db import upgrade
 from tongban.wiring import build_hub
@@ -48,7 +49,7 @@ def broker(
     port: Annotated[int, typer.Option(help="loopback port (0 = a free one)")] = 0,
 ) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, in memory) until interrupted."""
-    with EmbeddedBroker(port or None) as b:
+    with EmbeddedBroker(port or None, die_with_parent=True) as b:
         typer.echo(f"embedded Kafka broker on {b.bootstrap} (Ctrl-C stops it)")
         _wait_for_signal()
 
@@ -80,7 +81,8 @@ def _wait_for_signal() -> None:
 
 
 class Supervisor:
-    """Starts children in their own process groups and stops them all, in reverse order."""
+    """Starts children in their own process groups and stops them all, in reverse order.
+    Each child is also ended by the kernel if this process is killed outright."""
 
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -88,7 +90,12 @@ class Supervisor:
     def spawn(self, name: str, args: list[str], env: dict[str, str], log: Path) -> None:
         out = open(log, "ab")  # noqa: SIM115 - the child owns it for its lifetime
         proc = subprocess.Popen(
-            args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),  # spawned from the main thread of `run`
         )
         self.children.append((name, proc))
 
@@ -123,7 +130,7 @@ def run(
     broker_proc = None
     bootstrap = s.kafka_bootstrap
     if not bootstrap:
-        broker_proc = EmbeddedBroker(log_path=logs / "broker.log").start()
+        broker_proc = EmbeddedBroker(log_path=logs / "broker.log", die_with_parent=True).start()
         bootstrap = broker_proc.bootstrap
     env = {**os.environ, "TONGBAN_KAFKA_BOOTSTRAP": bootstrap}
     sup = Supervisor()
