@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def _drafts(count: int) -> list[LeafDraft]:
 
 
 def _writer(
-    factory: Any, until: float, counts: list[int], one_by_one: bool, errors: list[BaseException]
+    factory: Any, one_by_one: bool, until: float, counts: list[int], errors: list[BaseException]
 ) -> None:
     drafts, done = _drafts(BATCH), 0
     try:
@@ -80,21 +81,27 @@ def appends_per_second(url: str, *, one_by_one: bool = False, full_sync: bool = 
     engine = make_engine(url)
     if full_sync:
         event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA synchronous=FULL"))
-    factory, counts, errors = session_factory(engine), list[int](), list[BaseException]()
+    factory = session_factory(engine)
+    try:
+        return _writers_rate(partial(_writer, factory, one_by_one))
+    finally:
+        engine.dispose()
+
+
+def _writers_rate(write: Callable[[float, list[int], list[BaseException]], None]) -> float:
+    """Rows per second of ``WRITERS`` threads running ``write(until, counts, errors)`` for
+    ``APPEND_SECONDS``; a writer that died makes it raise (a dead writer is no measurement)."""
+    counts, errors = list[int](), list[BaseException]()
     started = time.monotonic()
     until = started + APPEND_SECONDS
-    threads = [
-        threading.Thread(target=_writer, args=(factory, until, counts, one_by_one, errors))
-        for _ in range(WRITERS)
-    ]
+    threads = [threading.Thread(target=write, args=(until, counts, errors)) for _ in range(WRITERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     rate = sum(counts) / (time.monotonic() - started)
-    engine.dispose()
     if errors:
-        raise RuntimeError(f"an append writer failed: {errors[0]!r}") from errors[0]
+        raise RuntimeError(f"a writer failed: {errors[0]!r}") from errors[0]
     return rate
 
 
@@ -125,24 +132,12 @@ def raw_inserts_per_second(url: str, *, full_sync: bool = False) -> float:
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS bench_floor"))
         connection.execute(text(f"CREATE TABLE bench_floor (seq INTEGER, body TEXT, hash {blob})"))
-    counts, errors = list[int](), list[BaseException]()
-    started = time.monotonic()
-    until = started + APPEND_SECONDS
-    threads = [
-        threading.Thread(target=_raw_writer, args=(engine, until, counts, errors))
-        for _ in range(WRITERS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    rate = sum(counts) / (time.monotonic() - started)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE bench_floor"))
-    engine.dispose()
-    if errors:
-        raise RuntimeError(f"a floor writer failed: {errors[0]!r}") from errors[0]
-    return rate
+    try:
+        return _writers_rate(partial(_raw_writer, engine))
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE bench_floor"))
+        engine.dispose()
 
 
 def path_hashes_us(size: int) -> float:

@@ -40,7 +40,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _answers(port: int) -> bool:
+def answers(port: int) -> bool:
+    """Whether something accepts TCP connections on the loopback ``port``."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return True
@@ -97,7 +98,7 @@ class EmbeddedBroker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise Unavailable(f"the embedded broker exited with {self.process.returncode}")
-            if _answers(self.port):
+            if answers(self.port):
                 return self
             time.sleep(0.05)
         self.stop()

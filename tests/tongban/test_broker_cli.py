@@ -10,17 +10,7 @@ import time
 
 import pytest
 
-from connectors.embedded import free_port
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+from connectors.embedded import answers, free_port
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
@@ -35,12 +25,12 @@ def test_killing_the_broker_command_outright_stops_the_broker_too() -> None:
         assert command.stdout is not None
         line = command.stdout.readline()
         assert f"127.0.0.1:{port}" in line, line
-        assert _listening(port)
+        assert answers(port)
         command.send_signal(signal.SIGKILL)
     deadline = time.monotonic() + 15
-    while _listening(port) and time.monotonic() < deadline:
+    while answers(port) and time.monotonic() < deadline:
         time.sleep(0.1)
-    still = _listening(port)
+    still = answers(port)
     if still:  # leave nothing behind, then fail
         subprocess.run(["pkill", "-9", "-f", f"tcp://127.0.0.1:{port}"], check=False)
     assert not still, "the broker outlived the command that started it"
