@@ -1,9 +1,11 @@
 """Waiting for an exchange to complete, within the sync budget.
 
 The reply worker of this process wakes the waiter of an exchange as soon as it has recorded
-the reply; a reply recorded by another hub process is found by reading the row every
-``poll_s`` (25 ms). Nothing depends on the wake-up: a reply whose waiter is gone is still
-recorded, and the requester can poll it.
+the reply (and committed it: a wake-up needs no read to confirm it); a reply recorded by
+another hub process is found by reading the row, first ``poll_s`` (25 ms) in, then at
+intervals that double up to ``max_poll_s`` (200 ms), so that many waiters of a loaded hub do
+not spend its time reading rows the wake-up would have told them about. Nothing depends on
+the wake-up: a reply whose waiter is gone is still recorded, and the requester can poll it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from exchange.runtime.models import Exchange, Status
 from kit.db import SessionFactory, reading
 
 POLL_S = 0.025
+MAX_POLL_S = 0.2
 _KEY = "exchange.waiters"
 _CREATE = threading.Lock()
 
@@ -77,13 +80,19 @@ def wait_for(
     *,
     budget_s: float,
     poll_s: float = POLL_S,
+    max_poll_s: float = MAX_POLL_S,
 ) -> bool:
-    """True once the exchange is no longer PENDING, False when ``budget_s`` runs out."""
+    """True once the exchange is no longer PENDING (or the reply worker of this process woke
+    the event, which it does only after committing the exchange's change), False when
+    ``budget_s`` runs out."""
     deadline = time.monotonic() + budget_s
+    interval = poll_s
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return False
-        event.wait(min(poll_s, left))
+        if event.wait(min(interval, left)):
+            return True
         if _status(factory, exchange_id) != Status.PENDING:
             return True
+        interval = min(interval * 2, max(poll_s, max_poll_s))
