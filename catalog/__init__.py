@@ -9,6 +9,7 @@ from catalog.departments.errors import (
 )
 from catalog.departments.models import Department, System, SystemKey, User
 from catalog.departments.service import (
+    KeyHolder,
     SigningKey,
     active_key,
     add_department,
@@ -20,6 +21,7 @@ from catalog.departments.service import (
     get_department,
     get_system,
     get_user,
+    key_holder,
     list_departments,
     list_systems,
     remember_token_id,
@@ -83,6 +85,7 @@ __all__ = [
     "ImportFailed",
     "InvalidResource",
     "ItemInput",
+    "KeyHolder",
     "LoginFailed",
     "LookupHit",
     "NameTaken",
@@ -123,6 +126,7 @@ __all__ = [
     "get_system",
     "get_user",
     "import_resources",
+    "key_holder",
     "latest_resource",
     "list_departments",
     "list_systems",

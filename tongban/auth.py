@@ -12,6 +12,7 @@ Every refusal is a 401 whose ``detail`` says which check failed.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,14 +23,15 @@ import jwt
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog import active_key, get_system, remember_token_id
 from catalog import get_user as load_user
+from catalog import key_holder, remember_token_id
 from kit.actors import CITIZEN, ROLE_CITIZEN, SYSTEM, USER, Principal
 from kit.crypto import Ed25519PrivateKey, Ed25519PublicKey, public_jwk, public_key_from_jwk
 from kit.db import new_id, reading, transaction
 from kit.errors import Unauthorized
 
 LEEWAY_S = 30
+PRUNE_EVERY_S = 60.0  # how often the ids of expired system tokens are deleted
 
 
 class TokenRefused(Unauthorized):
@@ -110,6 +112,8 @@ class Authenticator:
         self.citizen_keys = citizen_keys
         self.citizen_issuer = citizen_issuer
         self.max_system_token_s = max_system_token_s
+        self._keys: dict[str, Ed25519PublicKey] = {}  # kid (its JWK's thumbprint) → key
+        self._pruned_at = float("-inf")
 
     def __call__(self, request: Request) -> Principal:
         cached: Principal | None = getattr(request.state, "principal", None)
@@ -138,36 +142,44 @@ class Authenticator:
 
     def _system(self, token: str, kid: str) -> Principal:
         # Everything but remembering the jti only reads: it runs without the write lock, so
-        # checking a signature never holds up the hub's writers.
+        # checking a signature never holds up the hub's writers. The key and its system are
+        # read on every request (a key is retired, a system disabled, at any time); only
+        # the parsed public key is kept, by its kid, the thumbprint of the key itself.
         with reading(self.factory) as session:
-            key = active_key(session, kid)
-            if key is None:
-                raise TokenRefused(f"unknown key id {kid}")
-            claims = _decode(token, public_key_from_jwk(key.jwk), self.hub_id)
-            system_id = key.system_id
-            if claims.get("iss") != system_id or claims.get("sub") != system_id:
-                raise TokenRefused("iss and sub must both be the id of the key's system")
-            if claims["exp"] - claims["iat"] > self.max_system_token_s:
-                raise TokenRefused(f"token lifetime exceeds {self.max_system_token_s} s")
-            jti = claims.get("jti")
-            if not jti:
-                raise TokenRefused("token lacks a required claim: jti")
-            system = get_system(session, system_id)
-            if not system.enabled:
-                raise TokenRefused(f"system {system_id} is disabled")
-            principal = Principal(
-                kind=SYSTEM,
-                id=system.id,
-                department=system.department_code,
-                roles=frozenset(system.roles),
-                name=system.name,
-            )
+            holder = key_holder(session, kid)
+        if holder is None:
+            raise TokenRefused(f"unknown key id {kid}")
+        public = self._keys.get(kid)
+        if public is None:
+            public = self._keys.setdefault(kid, public_key_from_jwk(holder.jwk))
+        claims = _decode(token, public, self.hub_id)
+        system_id = holder.system_id
+        if claims.get("iss") != system_id or claims.get("sub") != system_id:
+            raise TokenRefused("iss and sub must both be the id of the key's system")
+        if claims["exp"] - claims["iat"] > self.max_system_token_s:
+            raise TokenRefused(f"token lifetime exceeds {self.max_system_token_s} s")
+        jti = claims.get("jti")
+        if not jti:
+            raise TokenRefused("token lacks a required claim: jti")
+        if not holder.enabled:
+            raise TokenRefused(f"system {system_id} is disabled")
+        principal = Principal(
+            kind=SYSTEM,
+            id=system_id,
+            department=holder.department_code,
+            roles=holder.roles,
+            name=holder.name,
+        )
         expires = datetime.fromtimestamp(claims["exp"] + LEEWAY_S, UTC)
+        now = time.monotonic()
+        prune = now - self._pruned_at >= PRUNE_EVERY_S
         with transaction(self.factory) as session:
             if not remember_token_id(
-                session, jti=str(jti), system_id=system_id, expires_at=expires
+                session, jti=str(jti), system_id=system_id, expires_at=expires, prune=prune
             ):
                 raise TokenRefused("token replayed: this jti was already used")
+        if prune:
+            self._pruned_at = now
         return principal
 
     def _user(self, token: str) -> Principal:

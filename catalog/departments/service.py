@@ -242,11 +242,58 @@ def department_jwks(session: Session, department_code: str) -> list[dict[str, An
     return [{**k.jwk, "system": k.system_id} for k in rows]
 
 
-def remember_token_id(session: Session, *, jti: str, system_id: str, expires_at: datetime) -> bool:
-    """Record a token id; False if it was seen before (a replay). Expired ids are pruned."""
+@dataclass(frozen=True)
+class KeyHolder:
+    """An active key and the system holding it: what checking a system's token needs."""
+
+    kid: str
+    jwk: dict[str, Any]
+    system_id: str
+    department_code: str
+    name: str
+    roles: frozenset[str]
+    enabled: bool
+
+
+def key_holder(session: Session, kid: str) -> KeyHolder | None:
+    """The active (not retired) key ``kid`` and its system, read in one query; None if there
+    is no such key or it was retired."""
+    row = session.execute(
+        select(
+            SystemKey.jwk,
+            System.id,
+            System.department_code,
+            System.name,
+            System.roles,
+            System.enabled,
+        )
+        .join(System, System.id == SystemKey.system_id)
+        .where(SystemKey.kid == kid, SystemKey.retired_at.is_(None))
+    ).one_or_none()
+    if row is None:
+        return None
+    jwk, system_id, department_code, name, roles, enabled = row
+    return KeyHolder(
+        kid=kid,
+        jwk=dict(jwk),
+        system_id=system_id,
+        department_code=department_code,
+        name=name,
+        roles=frozenset(roles or ()),
+        enabled=bool(enabled),
+    )
+
+
+def remember_token_id(
+    session: Session, *, jti: str, system_id: str, expires_at: datetime, prune: bool = True
+) -> bool:
+    """Record a token id; False if it was seen before (a replay). With ``prune``, the ids of
+    expired tokens are deleted too (a caller may do that only now and then: an expired id
+    left a while longer still refuses its token, which is refused as expired anyway)."""
     if session.get(UsedTokenId, jti) is not None:
         return False
-    session.execute(delete(UsedTokenId).where(UsedTokenId.expires_at < utcnow()))
+    if prune:
+        session.execute(delete(UsedTokenId).where(UsedTokenId.expires_at < utcnow()))
     session.add(UsedTokenId(jti=jti, system_id=system_id, expires_at=expires_at))
     session.flush()
     return True
