@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from audit import subject_ref
 from consent.errors import ConsentFrequencyExceeded
@@ -82,7 +82,13 @@ def _records(
     )
     if consent_id is not None:
         query = query.where(Consent.id == consent_id)
-    query = query.order_by(Consent.id).execution_options(populate_existing=True)
+    # The decision reads no record's events: they load only if something else asks for them
+    # (the relationship would otherwise read them all in a second query on every check).
+    query = (
+        query.order_by(Consent.id)
+        .options(lazyload(Consent.events))
+        .execution_options(populate_existing=True)
+    )
     if lock:
         query = query.with_for_update()
     return list(session.scalars(query))
