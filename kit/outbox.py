@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy import Index, LargeBinary, String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from kit.db import Base, transaction, utcnow
+from kit.db import Base, reading, transaction, utcnow
 from kit.events import Envelope
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class Relay:
         self.poll_interval = poll_interval
 
     def pending(self) -> list[tuple[int, str, str, bytes]]:
-        with transaction(self.factory) as session:
+        # Only a read: on SQLite it must neither queue for the write lock nor hold it.
+        with reading(self.factory) as session:
             rows = session.execute(
                 select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body)
                 .where(OutboxMessage.sent_at.is_(None))
