@@ -1,0 +1,58 @@
+"""Waiting for one sync exchange: the wake-up of this process's reply worker, the row for a
+reply another hub process recorded, and the budget running out."""
+
+from __future__ import annotations
+
+import threading
+
+from exchange import Topics
+from exchange.runtime import wait_for
+from exchange.runtime.models import Exchange
+from exchange.runtime.replies import fail
+from kit.db import transaction
+from tests.exchange.runtime_helpers import make_scene
+from tests.exchange.test_runtime_service import ask
+from tongban.wiring import Hub
+
+
+def _end(hub: Hub, exchange_id: str) -> None:
+    """Record the exchange's end as another hub process would: no event is set here."""
+    with transaction(hub.factory) as session:
+        ex = session.get(Exchange, exchange_id)
+        assert ex is not None
+        fail(session, ex, reason="answered elsewhere", topics=Topics(hub.settings.topic_prefix))
+
+
+def test_an_exchange_answered_by_another_process_is_seen_from_its_row(hub: Hub) -> None:
+    s = make_scene(hub.factory)
+    ex = ask(hub, s)
+    _end(hub, ex.id)
+    event = threading.Event()
+    assert wait_for(hub.factory, event, ex.id, budget_s=30.0, poll_s=0.01, max_poll_s=0.02)
+
+
+def test_a_row_answered_while_the_waits_back_off_is_still_found(hub: Hub) -> None:
+    s = make_scene(hub.factory)
+    ex = ask(hub, s)
+    timer = threading.Timer(0.1, _end, args=(hub, ex.id))
+    timer.start()
+    try:
+        assert wait_for(
+            hub.factory, threading.Event(), ex.id, budget_s=30.0, poll_s=0.01, max_poll_s=0.04
+        )
+    finally:
+        timer.join()
+
+
+def test_the_wake_up_of_this_process_ends_the_wait(hub: Hub) -> None:
+    s = make_scene(hub.factory)
+    ex = ask(hub, s)
+    woken = threading.Event()
+    woken.set()  # the reply worker sets it only once the reply is committed
+    assert wait_for(hub.factory, woken, ex.id, budget_s=30.0, poll_s=10.0)
+
+
+def test_a_pending_exchange_is_given_up_on_when_the_budget_runs_out(hub: Hub) -> None:
+    s = make_scene(hub.factory)
+    ex = ask(hub, s)
+    assert not wait_for(hub.factory, threading.Event(), ex.id, budget_s=0.05, poll_s=0.01)
