@@ -32,7 +32,12 @@ Record = Any  # kafka.consumer.fetcher.ConsumerRecord (kafka-python ships no typ
 CONSUMER_DEFAULTS: dict[str, Any] = {
     "session_timeout_ms": 6000,
     "heartbeat_interval_ms": 1000,
-    "fetch_max_wait_ms": 10,
+    # How long the broker may hold a fetch that finds nothing. Each idle consumer polls
+    # 1000/fetch_max_wait_ms times a second: at 10 ms that cost about 15 % of a core per
+    # consumer, and with five agents and the hub on two cores the newborn pre-fill took
+    # twice as long (p50 452 ms against 233 ms at 100 ms, `python -m bench.prefill`). At
+    # 300 ms the embedded broker's held fetches start to show in the latency (p50 278 ms).
+    "fetch_max_wait_ms": 100,
     "auto_offset_reset": "earliest",
     "enable_auto_commit": False,
     "max_poll_records": 500,
