@@ -141,7 +141,6 @@ def figures(measured: dict[str, Any], db: str) -> list[Figure]:
             pre["p50"],
             floor=worst50,
             floor_operation="slowest of its single exchanges p50",
-            target=TARGET,
             database=db,
             extra=extra,
         ),
