@@ -10,7 +10,6 @@ from catalog.departments.errors import (
 from catalog.departments.models import Department, System, SystemKey, User
 from catalog.departments.service import (
     KeyHolder,
-    SigningKey,
     active_key,
     add_department,
     add_system,
@@ -27,7 +26,6 @@ from catalog.departments.service import (
     remember_token_id,
     rotate_key,
     set_system_enabled,
-    signing_key,
 )
 from catalog.resources import TOPIC as CATALOG_TOPIC
 from catalog.resources import (
@@ -105,7 +103,6 @@ __all__ = [
     "SearchPage",
     "SecretRefused",
     "ShareType",
-    "SigningKey",
     "System",
     "SystemKey",
     "SystemNotFound",
@@ -148,7 +145,6 @@ __all__ = [
     "rotate_key",
     "search_resources",
     "set_system_enabled",
-    "signing_key",
     "submit_resource",
     "update_draft",
 ]

@@ -193,36 +193,6 @@ def set_system_enabled(
     return system
 
 
-@dataclass(frozen=True)
-class SigningKey:
-    """An active key with what a signature check needs of its system, as read now."""
-
-    kid: str
-    jwk: dict[str, Any]
-    system_id: str
-    department_code: str
-    system_enabled: bool
-
-
-def signing_key(session: Session, kid: str) -> SigningKey | None:
-    """The active (unretired) key ``kid`` with its system's department and whether that
-    system is enabled, in one indexed read; None for an unknown or retired key."""
-    row = session.execute(
-        select(
-            SystemKey.kid,
-            SystemKey.jwk,
-            SystemKey.system_id,
-            System.department_code,
-            System.enabled,
-        )
-        .join(System, System.id == SystemKey.system_id)
-        .where(SystemKey.kid == kid, SystemKey.retired_at.is_(None))
-    ).one_or_none()
-    if row is None:
-        return None
-    return SigningKey(row.kid, dict(row.jwk), row.system_id, row.department_code, row.enabled)
-
-
 def active_key(session: Session, kid: str) -> SystemKey | None:
     key = session.get(SystemKey, kid)
     if key is None or key.retired_at is not None:

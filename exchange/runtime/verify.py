@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog import SigningKey, signing_key
+from catalog import KeyHolder, key_holder
 from exchange.runtime.models import OUTCOME_STATUS, Exchange
 from kit.crypto import Ed25519PublicKey, jws_header, jws_verify, public_key_from_jwk
 from kit.errors import TongbanError
@@ -76,14 +76,14 @@ def verify_reply(session: Session, ex: Exchange, payload: dict[str, Any]) -> Ver
     return Verified(claims, key.kid, system_id, outcome, _issued_at(claims))
 
 
-def _signer(session: Session, ex: Exchange, jws: str) -> SigningKey:
+def _signer(session: Session, ex: Exchange, jws: str) -> KeyHolder:
     try:
         kid = jws_header(jws).get("kid")
     except TongbanError as exc:
         raise Refused(f"the signed payload is not a compact JWS ({exc.detail})") from exc
     if not isinstance(kid, str) or not kid:
         raise Refused("the signed payload names no key (kid)")
-    key = signing_key(session, kid)
+    key = key_holder(session, kid)
     if key is None:
         raise Refused(f"key {kid} is not an active registered key")
     if key.department_code != ex.provider_code:
@@ -91,7 +91,7 @@ def _signer(session: Session, ex: Exchange, jws: str) -> SigningKey:
             f"key {kid} belongs to system {key.system_id} of department {key.department_code}, "
             f"not to the provider {ex.provider_code}"
         )
-    if not key.system_enabled:
+    if not key.enabled:
         raise Refused(f"the signing system {key.system_id} is disabled")
     return key
 

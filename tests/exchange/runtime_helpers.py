@@ -36,6 +36,7 @@ from consent import Terms, give, request_consent
 from exchange import Exchange, Topics
 from exchange.applications import ApplicationInput, Deadlines, review, start_review, submit
 from exchange.grants import list_grants
+from exchange.runtime.replies import fail
 from kit.actors import CITIZEN, ROLE_CITIZEN, ROLE_REVIEWER, ROLE_STEWARD, USER, Principal
 from kit.calendar import WorkCalendar
 from kit.crypto import Ed25519PrivateKey, generate_key, jws_sign, public_jwk, write_private_key
@@ -287,6 +288,15 @@ def outbox(factory: SessionFactory, topic: str) -> list[Envelope]:
 def outbox_count(factory: SessionFactory) -> int:
     with transaction(factory) as session:
         return int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+def end_elsewhere(factory: SessionFactory, exchange_id: str, topics: Topics) -> None:
+    """Record the exchange's end as another hub process would: no waiter of this process
+    is woken."""
+    with transaction(factory) as session:
+        ex = session.get(Exchange, exchange_id)
+        assert ex is not None
+        fail(session, ex, reason="answered elsewhere", topics=topics)
 
 
 def eventually(

@@ -7,20 +7,13 @@ import threading
 
 from exchange import Topics
 from exchange.prefill import wait_all
-from exchange.runtime.models import Exchange
-from exchange.runtime.replies import fail
-from kit.db import transaction
-from tests.exchange.runtime_helpers import make_scene
+from tests.exchange.runtime_helpers import end_elsewhere, make_scene
 from tests.exchange.test_runtime_service import ask
 from tongban.wiring import Hub
 
 
 def _end(hub: Hub, exchange_id: str) -> None:
-    """Record the exchange's end as another hub process would: no event is set here."""
-    with transaction(hub.factory) as session:
-        ex = session.get(Exchange, exchange_id)
-        assert ex is not None
-        fail(session, ex, reason="answered elsewhere", topics=Topics(hub.settings.topic_prefix))
+    end_elsewhere(hub.factory, exchange_id, Topics(hub.settings.topic_prefix))
 
 
 def test_an_exchange_answered_by_another_process_is_seen_from_its_row(hub: Hub) -> None:
