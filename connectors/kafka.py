@@ -11,7 +11,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from kafka import (
@@ -186,15 +186,13 @@ class KafkaBus:
         self.ensure_topics(topics)
         settings = {**CONSUMER_DEFAULTS, **options}
 
-        def make() -> KafkaConsumer:
-            return KafkaConsumer(
-                bootstrap_servers=self.bootstrap,
-                group_id=group_id,
-                client_id=f"{self.client_id}-{group_id}",
-                **settings,
-            )
-
-        return GroupConsumer(make, topics)
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=group_id,
+            client_id=f"{self.client_id}-{group_id}",
+            **settings,
+        )
+        return GroupConsumer(consumer, topics)
 
     def assigned_consumer(
         self, topics: list[str], *, from_end: bool = False, **options: Any
@@ -235,24 +233,15 @@ class GroupConsumer:
     the consumer's cached metadata once a second and sends no request."""
 
     def __init__(
-        self,
-        make: Callable[[], KafkaConsumer],
-        topics: list[str],
-        *,
-        check_every_s: float = 1.0,
+        self, consumer: KafkaConsumer, topics: list[str], *, check_every_s: float = 1.0
     ) -> None:
-        self._make = make
         self.topics = list(topics)
         self.check_every_s = check_every_s
         self.rejoins = 0  # how many times a changed partition count made it join again
         self._seen: dict[str, int] | None = None
         self._next_check = 0.0
-        self.consumer = self._join()
-
-    def _join(self) -> KafkaConsumer:
-        consumer = self._make()
-        consumer.subscribe(self.topics)
-        return consumer
+        self.consumer = consumer
+        self.consumer.subscribe(self.topics)
 
     def poll(self, timeout_ms: int = 0) -> dict[Any, list[Record]]:
         now = time.monotonic()
@@ -271,17 +260,9 @@ class GroupConsumer:
             return
         log.warning("partition counts changed from %s to %s: joining the group again", seen, counts)
         self.rejoins += 1
-        coordinator = getattr(self.consumer, "_coordinator", None)
-        if coordinator is not None and hasattr(coordinator, "request_rejoin"):
-            # The same member joins again: a broker that waits for every known member to
-            # rejoin completes the rebalance at once, where a new member would wait for
-            # the old one to time out.
-            coordinator.request_rejoin()
-            return
-        with contextlib.suppress(Exception):  # the broker may have forgotten this member
-            self.consumer.close(autocommit=False)
-        self._seen = None
-        self.consumer = self._join()
+        # The same member joins again (kafka-python 3's coordinator; a new member in its place
+        # would make the embedded broker wait for the old one to come back).
+        self.consumer._coordinator.request_rejoin()
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.consumer.assignment())

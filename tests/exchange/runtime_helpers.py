@@ -46,6 +46,7 @@ from kit.outbox import OutboxMessage
 from schemas import make_resident_id
 from tests import factories
 from tests.factories import SystemKeyPair
+from tongban.wiring import Hub
 
 TOPIC = "t.exchange.setup"
 PURPOSE = "newborn-birth"
@@ -290,13 +291,13 @@ def outbox_count(factory: SessionFactory) -> int:
         return int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
 
 
-def end_elsewhere(factory: SessionFactory, exchange_id: str, topics: Topics) -> None:
+def end_elsewhere(hub: Hub, exchange_id: str) -> None:
     """Record the exchange's end as another hub process would: no waiter of this process
     is woken."""
-    with transaction(factory) as session:
+    with transaction(hub.factory) as session:
         ex = session.get(Exchange, exchange_id)
         assert ex is not None
-        fail(session, ex, reason="answered elsewhere", topics=topics)
+        fail(session, ex, reason="answered elsewhere", topics=Topics(hub.settings.topic_prefix))
 
 
 def eventually(

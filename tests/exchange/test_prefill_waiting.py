@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import threading
 
-from exchange import Topics
 from exchange.prefill import wait_all
 from tests.exchange.runtime_helpers import end_elsewhere, make_scene
 from tests.exchange.test_runtime_service import ask
 from tongban.wiring import Hub
 
 
-def _end(hub: Hub, exchange_id: str) -> None:
-    end_elsewhere(hub.factory, exchange_id, Topics(hub.settings.topic_prefix))
-
-
 def test_an_exchange_answered_by_another_process_is_seen_from_its_row(hub: Hub) -> None:
     s = make_scene(hub.factory)
     ex = ask(hub, s)
-    _end(hub, ex.id)
+    end_elsewhere(hub, ex.id)
     left = wait_all(hub.factory, {ex.id: threading.Event()}, budget_s=30.0, poll_s=0.01)
     assert left == set()
 
@@ -29,6 +24,6 @@ def test_what_is_still_pending_when_the_budget_runs_out_is_returned(hub: Hub) ->
     waiting, answered = ask(hub, s, idempotency_key="a"), ask(hub, s, idempotency_key="b")
     woken = threading.Event()
     woken.set()  # the reply worker recorded this one
-    _end(hub, answered.id)
+    end_elsewhere(hub, answered.id)
     events = {waiting.id: threading.Event(), answered.id: woken}
     assert wait_all(hub.factory, events, budget_s=0.05, poll_s=0.01) == {waiting.id}

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import threading
 
-from exchange import Topics
 from exchange.runtime import wait_for
 from tests.exchange.runtime_helpers import end_elsewhere, make_scene
 from tests.exchange.test_runtime_service import ask
 from tongban.wiring import Hub
 
 
-def _end(hub: Hub, exchange_id: str) -> None:
-    end_elsewhere(hub.factory, exchange_id, Topics(hub.settings.topic_prefix))
-
-
 def test_an_exchange_answered_by_another_process_is_seen_from_its_row(hub: Hub) -> None:
     s = make_scene(hub.factory)
     ex = ask(hub, s)
-    _end(hub, ex.id)
+    end_elsewhere(hub, ex.id)
     event = threading.Event()
     assert wait_for(hub.factory, event, ex.id, budget_s=30.0, poll_s=0.01, max_poll_s=0.02)
 
@@ -27,7 +22,7 @@ def test_an_exchange_answered_by_another_process_is_seen_from_its_row(hub: Hub) 
 def test_a_row_answered_while_the_waits_back_off_is_still_found(hub: Hub) -> None:
     s = make_scene(hub.factory)
     ex = ask(hub, s)
-    timer = threading.Timer(0.1, _end, args=(hub, ex.id))
+    timer = threading.Timer(0.1, end_elsewhere, args=(hub, ex.id))
     timer.start()
     try:
         assert wait_for(
