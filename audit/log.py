@@ -63,6 +63,9 @@ class LeafDraft:
     outcome: str = "ok"
     reason: str | None = None
     digests: Mapping[str, str] | None = None
+    # The subject's commitment when the caller already holds it (an exchange row stores
+    # the one computed when it was made): the leaf takes it instead of reading the salt.
+    commitment: str | None = None
 
 
 def subject_ref(kind: str, identifier: str) -> str:
@@ -122,8 +125,8 @@ def _action(action: Action | str) -> Action:
 
 
 def _leaf(session: Session, draft: LeafDraft, index: int, salts: dict[str, str]) -> Leaf:
-    committed = None
-    if draft.subject:
+    committed = draft.commitment
+    if committed is None and draft.subject:
         if draft.subject not in salts:
             salts[draft.subject] = commitment(session, draft.subject) or ""
         committed = salts[draft.subject]
@@ -206,8 +209,10 @@ def record(
     outcome: str = "ok",
     reason: str | None = None,
     digests: Mapping[str, str] | None = None,
+    commitment: str | None = None,
 ) -> Entry:
     """Append one leaf in the caller's transaction. It commits or rolls back with the change
-    it records. ``subject`` (see :func:`subject_ref`) is stored only as its commitment."""
-    draft = LeafDraft(action, actor, subject, refs, outcome, reason, digests)
+    it records. ``subject`` (see :func:`subject_ref`) is stored only as its commitment;
+    a caller that holds that commitment already passes it as ``commitment``."""
+    draft = LeafDraft(action, actor, subject, refs, outcome, reason, digests, commitment)
     return record_many(session, [draft])[0]

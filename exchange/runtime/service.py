@@ -354,6 +354,7 @@ def _announce(
             subject=ex.subject,
             refs=leaf_refs(ex),
             outcome="requested",
+            commitment=ex.subject_commitment or None,
         )
         for ex in made
     ]

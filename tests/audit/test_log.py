@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from audit import (
     Action,
@@ -77,6 +77,30 @@ def test_a_subject_is_stored_only_as_its_salted_commitment(hub: Hub) -> None:
         assert commitment(s, person, create=False) == entry.subject == again.subject
     assert all(b"11010519491231002X" not in row.leaf for row in rows)
     assert [row.subject for row in rows] == [entry.subject, entry.subject]
+
+
+def test_a_commitment_the_caller_holds_is_stored_without_reading_the_salt(hub: Hub) -> None:
+    person = subject_ref("person", "110105194912310029")
+    with transaction(hub.factory) as s:
+        held = commitment(s, person)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(hub.engine, "before_cursor_execute", seen)
+    try:
+        with transaction(hub.factory) as s:
+            entry = record(
+                s, action="exchange:request", actor=ACTOR, subject=person, commitment=held
+            )
+    finally:
+        event.remove(hub.engine, "before_cursor_execute", seen)
+    assert entry.subject == held
+    assert not [q for q in statements if "audit_subject_salts" in q]
+    with transaction(hub.factory) as s:
+        assert [row.subject for row in stored(s)] == [held]
+        assert len(entries(s, subject=person)) == 1
 
 
 def test_erasing_a_subjects_salt_leaves_its_leaves_unlinkable(hub: Hub) -> None:
