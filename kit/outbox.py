@@ -137,10 +137,12 @@ class Relay:
         return total
 
     def run(self, stop: threading.Event) -> None:
-        """Publish until ``stop`` is set; sleep until a commit wakes us or the poll interval."""
+        """Publish until ``stop`` is set; sleep until a commit wakes us or the poll interval.
+        A batch short of ``batch`` rows was everything pending when it was read: the relay
+        reads again only when a commit (made meanwhile or later) wakes it, or at the tick."""
         while not stop.is_set():
             try:
-                if self.run_once():
+                if self.run_once() >= self.batch:
                     continue
             except Exception:
                 log.exception("outbox relay: publishing failed; retrying")

@@ -83,6 +83,39 @@ def test_a_commit_wakes_the_running_relay_without_waiting_for_the_poll(hub: Hub)
         thread.join(5)
 
 
+def test_the_running_relay_empties_a_backlog_bigger_than_its_batch_and_each_later_commit(
+    hub: Hub,
+) -> None:
+    twin = MemoryBus()
+    with transaction(hub.factory) as s:
+        for i in range(7):
+            enqueue(s, topic="t", event=Envelope(type="thing:made", key="k", payload={"n": i}))
+    relay = Relay(hub.factory, twin, batch=3, wakeup=hub.wakeup, poll_interval=60.0)
+    stop = threading.Event()
+    thread = relay.start(stop)
+
+    def published() -> list[int]:
+        return [Envelope.from_bytes(m.value).payload["n"] for m in twin.read("t")]
+
+    def until(count: int) -> None:
+        deadline = time.monotonic() + 5.0
+        while len(published()) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    try:
+        until(7)  # three batches (3 + 3 + 1), none of them waiting for the 60 s tick
+        assert published() == list(range(7))
+        for i in range(7, 10):  # one commit at a time, each waking the relay
+            with transaction(hub.factory) as s:
+                enqueue(s, topic="t", event=Envelope(type="thing:made", key="k", payload={"n": i}))
+            until(i + 1)
+        assert published() == list(range(10))
+    finally:
+        stop.set()
+        hub.wakeup.set()
+        thread.join(5)
+
+
 def test_an_idempotent_consumer_handles_a_redelivered_message_once(hub: Hub) -> None:
     topic = hub.settings.topic("test.dupes")
     event = Envelope(type="thing:made", key="k", payload={"n": 7})
