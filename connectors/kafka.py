@@ -238,6 +238,8 @@ class GroupConsumer:
         self.topics = list(topics)
         self.check_every_s = check_every_s
         self.rejoins = 0  # how many times a changed partition count made it join again
+        # Whether, at the last check, this member held every partition of its topics.
+        self.holds_all = False
         self._seen: dict[str, int] | None = None
         self._next_check = 0.0
         self.consumer = consumer
@@ -252,7 +254,12 @@ class GroupConsumer:
         return batches
 
     def _check(self) -> None:
-        counts = {t: len(self.consumer.partitions_for_topic(t) or ()) for t in self.topics}
+        known = {t: self.consumer.partitions_for_topic(t) or set() for t in self.topics}
+        held = {(p.topic, p.partition) for p in self.consumer.assignment()}
+        self.holds_all = all(known.values()) and all(
+            (t, p) in held for t, parts in known.items() for p in parts
+        )
+        counts = {t: len(parts) for t, parts in known.items()}
         if not all(counts.values()):  # not known yet, or the broker is away
             return
         seen, self._seen = self._seen, counts

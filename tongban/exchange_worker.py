@@ -1,8 +1,9 @@
 """The hub's exchange workers, started by ``create_app`` in every hub process:
 
 - the **reply consumer**: a Kafka group consumer (``<prefix>hub-replies``) on the reply and
-  dead-letter topics; one transaction per message, offsets committed after recording, then
-  the in-process waiter of the exchange is woken;
+  dead-letter topics; one transaction per message, and the in-process waiter of the exchange
+  is woken as soon as it commits; offsets are committed after each batch. It tells the
+  waiters whether it holds every reply partition (then no reply is recorded elsewhere);
 - the **resend sweeper**: re-sends exchanges still PENDING after ``exchange_resend_s``, and
   gives up after ``exchange_max_attempts``;
 - the **callback sender**: a group consumer (``<prefix>hub-callbacks``) POSTing hub-signed
@@ -59,7 +60,8 @@ class GroupLoop:
         *,
         group_id: str,
         handle: Callable[[Record, threading.Event], str | None],
-        done: Callable[[list[str]], None] = lambda ids: None,
+        done: Callable[[str], None] = lambda found: None,
+        holds_all: Callable[[bool], None] = lambda held: None,
         ready: threading.Event | None = None,
         name: str,
     ) -> None:
@@ -68,6 +70,7 @@ class GroupLoop:
         self.group_id = group_id
         self.handle = handle
         self.done = done
+        self.holds_all = holds_all
         self.ready = ready or threading.Event()
         self.name = name
         self.assigned: frozenset[str] = frozenset()  # "topic:partition" (for diagnostics)
@@ -99,7 +102,7 @@ class GroupLoop:
         self.assigned = frozenset(f"{p.topic}:{p.partition}" for p in consumer.assignment())
         if self.assigned:
             self.ready.set()
-        changed: list[str] = []
+        self.holds_all(bool(consumer.holds_all))
         try:
             for partition, records in batches.items():
                 for record in records:
@@ -110,12 +113,11 @@ class GroupLoop:
                         consumer.seek(partition, record.offset)
                         stop.wait(1.0)
                         return
-                    if found:
-                        changed.append(found)
+                    if found:  # recorded and committed: no need to wait for the batch
+                        self.done(found)
         finally:
             if batches:
                 self._commit(consumer)
-            self.done(changed)
 
     def _commit(self, consumer: Any) -> None:
         try:
@@ -139,16 +141,13 @@ def start_exchange_workers(hub: Hub, stop: threading.Event) -> list[threading.Th
     handler = ReplyHandler(hub.factory, topics=topics)
     ready = hub.extras.setdefault(READY, threading.Event())
 
-    def wake(ids: list[str]) -> None:
-        for exchange_id in ids:
-            waiters.notify(exchange_id)
-
     replies = GroupLoop(
         hub.bus,
         [topics.replies, topics.dead_letter],
         group_id=f"{s.topic_prefix}hub-replies",
         handle=lambda record, stop: handler.handle(record.topic, record.value, stop),
-        done=wake,
+        done=waiters.notify,
+        holds_all=waiters.set_sole_reader,
         ready=ready,
         name="exchange-replies",
     )

@@ -160,7 +160,7 @@ def prefill(
                 decided=decided,
                 refused=len(plan.asks) - len(decided),
             )
-        wait_all(factory, events, budget_s=budget_s)
+        wait_all(factory, events, budget_s=budget_s, poll_s=waiters.poll_s)
     finally:
         for exchange_id in events:
             waiters.release(exchange_id)

@@ -4,7 +4,8 @@ Each exchange has its event in the process's :class:`exchange.runtime.Waiters` (
 before its decision committed, so no wake-up is missed); the reply worker sets it once the
 reply is recorded. The wait sleeps on one unanswered exchange's event at a time; an
 exchange whose event is set is answered, and the statuses of those still open are read
-every ``poll_s`` (a reply recorded by another hub process sets no event here).
+every ``poll_s`` (a reply recorded by another hub process sets no event here; see
+:attr:`exchange.runtime.Waiters.poll_s`), in a read-only unit that takes no write lock.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from exchange.runtime import Exchange, Status
-from kit.db import SessionFactory, transaction
+from kit.db import SessionFactory, reading
 
 POLL_S = 0.025
 
 
 def _still_pending(factory: SessionFactory, ids: set[str]) -> set[str]:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         rows = session.execute(select(Exchange.id, Exchange.status).where(Exchange.id.in_(ids)))
         return {row.id for row in rows if row.status == Status.PENDING}
 

@@ -104,7 +104,8 @@ def create_exchange(
                 event = waiters.register(ex.id)  # before commit: no wake-up can be missed
         if event is None:
             return _answer(ex, who)
-        wait_for(factory, event, ex.id, budget_s=float(settings.exchange_budget_s))
+        budget_s = float(settings.exchange_budget_s)
+        wait_for(factory, event, ex.id, budget_s=budget_s, poll_s=waiters.poll_s)
     finally:
         if event is not None:
             waiters.release(ex.id)

@@ -4,8 +4,13 @@ The reply worker of this process wakes the waiter of an exchange as soon as it h
 the reply (and committed it: a wake-up needs no read to confirm it); a reply recorded by
 another hub process is found by reading the row, first ``poll_s`` (25 ms) in, then at
 intervals that double up to ``max_poll_s`` (200 ms), so that many waiters of a loaded hub do
-not spend its time reading rows the wake-up would have told them about. Nothing depends on
-the wake-up: a reply whose waiter is gone is still recorded, and the requester can poll it.
+not spend its time reading rows the wake-up would have told them about.
+
+While this process's reply worker holds every partition of the reply topics, no other process
+records a reply, and the reads are only a safety net (for a wake-up lost as the group
+rebalances): they come every ``SOLE_POLL_S`` (1 s) instead (:attr:`Waiters.poll_s`).
+Nothing depends on the wake-up: a reply whose waiter is gone is still recorded, and the
+requester can poll it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from kit.db import SessionFactory, reading
 
 POLL_S = 0.025
 MAX_POLL_S = 0.2
+SOLE_POLL_S = 1.0
 _KEY = "exchange.waiters"
 _CREATE = threading.Lock()
 
@@ -32,6 +38,17 @@ class Waiters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._events: dict[str, tuple[threading.Event, int]] = {}
+        self._sole_reader = False
+
+    def set_sole_reader(self, sole: bool) -> None:
+        """Told by the reply worker: whether it holds every reply partition."""
+        self._sole_reader = sole
+
+    @property
+    def poll_s(self) -> float:
+        """How soon a waiter first reads its row: ``POLL_S`` while another hub process may
+        record the reply, ``SOLE_POLL_S`` while this process's reply worker records them all."""
+        return SOLE_POLL_S if self._sole_reader else POLL_S
 
     def register(self, exchange_id: str) -> threading.Event:
         with self._lock:

@@ -15,7 +15,8 @@ import pytest
 from audit import entries, export_log, verify_export
 from connectors.embedded import EmbeddedBroker
 from connectors.kafka import KafkaBus
-from exchange import ExchangeStatus, Topics
+from exchange import ExchangeStatus, Topics, waiters_in
+from exchange.runtime.waiters import SOLE_POLL_S
 from kit.crypto import write_private_key
 from kit.db import transaction
 from tests.conftest import make_client
@@ -90,6 +91,9 @@ def through_the_agent(
         running_agent(config),
     ):
         assert hub.extras[READY].wait(30), "the hub's reply consumer never joined its group"
+        # The hub's one reply consumer holds every reply partition: its waiters rely on it.
+        waiters = waiters_in(hub.extras)
+        eventually(lambda: waiters.poll_s == SOLE_POLL_S, timeout=10)
         client = HubClient("http://testserver", s.asking.id, key_file, http=http)
         answer = client.exchange(
             s.grant_id,

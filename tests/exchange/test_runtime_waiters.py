@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from exchange.runtime import wait_for
+from exchange.runtime import Waiters, wait_for
+from exchange.runtime.waiters import POLL_S, SOLE_POLL_S
 from tests.exchange.runtime_helpers import end_elsewhere, make_scene
 from tests.exchange.test_runtime_service import ask
 from tongban.wiring import Hub
@@ -44,3 +45,12 @@ def test_a_pending_exchange_is_given_up_on_when_the_budget_runs_out(hub: Hub) ->
     s = make_scene(hub.factory)
     ex = ask(hub, s)
     assert not wait_for(hub.factory, threading.Event(), ex.id, budget_s=0.05, poll_s=0.01)
+
+
+def test_waiters_read_rows_soon_only_while_another_process_may_record_the_reply() -> None:
+    waiters = Waiters()
+    assert waiters.poll_s == POLL_S  # until the reply worker says it holds every partition
+    waiters.set_sole_reader(True)
+    assert waiters.poll_s == SOLE_POLL_S > POLL_S
+    waiters.set_sole_reader(False)  # another hub process joined and took partitions
+    assert waiters.poll_s == POLL_S
