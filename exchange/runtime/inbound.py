@@ -1,5 +1,6 @@
 """The per-message boundary of the reply worker: one transaction per message on the reply
-and dead-letter topics, poison messages to the dead-letter topic.
+and dead-letter topics, poison messages to the dead-letter topic. A reply is verified in a
+read-only unit first, so that its write transaction holds the write lock only to record it.
 
 It knows nothing of Kafka: the worker hands it a topic and the message bytes, commits the
 consumer offsets afterwards, and wakes the waiter of the exchange id it returns.
@@ -11,9 +12,9 @@ import logging
 import threading
 
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
-from exchange.runtime.replies import poison, record_dead_letter, record_reply
+from exchange.runtime.replies import check_reply, poison, record_dead_letter, record_reply
 from exchange.runtime.topics import Topics
-from kit.db import SessionFactory, transaction
+from kit.db import SessionFactory, reading, transaction
 from kit.events import Envelope
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ class ReplyHandler:
         while True:
             attempts += 1
             try:
+                with reading(self.factory) as session:
+                    verdict = check_reply(session, envelope)
                 with transaction(self.factory) as session:
-                    recorded = record_reply(session, envelope, topics=self.topics)
+                    recorded = record_reply(session, envelope, topics=self.topics, verdict=verdict)
                 return recorded.exchange_id if recorded.changed else None
             except ReplyMalformed as exc:
                 self._poison(topic, value, exc.detail, attempts, None)

@@ -52,12 +52,50 @@ def _locked(session: Session, exchange_id: str) -> Exchange | None:
     return session.scalar(select(Exchange).where(Exchange.id == exchange_id).with_for_update())
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The checks of one reply message to one exchange, made ahead of recording it (see
+    :func:`check_reply`): what verifying it found, passed or refused."""
+
+    exchange_id: str
+    message_id: str
+    found: Verified | Refused
+
+    def holds_for(self, ex: Exchange, envelope: Envelope) -> bool:
+        return self.exchange_id == ex.id and self.message_id == envelope.id
+
+
+def check_reply(session: Session, envelope: Envelope) -> Verdict | None:
+    """Verify a reply before the transaction that records it. Checking the signature, the
+    key and the data only reads (the exchange's checked columns never change once it is
+    made), so it need not hold up other writers; :func:`record_reply` then only records.
+    None when the message is not a reply to a PENDING exchange: ``record_reply`` decides
+    what that means."""
+    if envelope.type != "exchange:reply":
+        return None
+    exchange_id = envelope.payload.get("exchange_id")
+    ex = session.get(Exchange, exchange_id) if isinstance(exchange_id, str) else None
+    if ex is None or ex.state.done:
+        return None
+    try:
+        return Verdict(ex.id, envelope.id, verify_reply(session, ex, envelope.payload))
+    except Refused as refused:
+        return Verdict(ex.id, envelope.id, refused)
+
+
 def record_reply(
-    session: Session, envelope: Envelope, *, topics: Topics, at: datetime | None = None
+    session: Session,
+    envelope: Envelope,
+    *,
+    topics: Topics,
+    at: datetime | None = None,
+    verdict: Verdict | None = None,
 ) -> Recorded:
     """Record a provider's reply to a PENDING exchange: FULFILLED / NOT_FOUND / UNAVAILABLE
-    when every check passes, else FAILED with the reason and no data. Raises
-    :class:`ReplyMalformed` or :class:`UnknownExchange` for a message the hub cannot place."""
+    when every check passes, else FAILED with the reason and no data. The checks are made
+    here unless ``verdict`` (from :func:`check_reply` on this very message) holds them.
+    Raises :class:`ReplyMalformed` or :class:`UnknownExchange` for a message the hub cannot
+    place."""
     if envelope.type != "exchange:reply":
         raise ReplyMalformed(f"expected an exchange:reply, not {envelope.type!r}")
     ex = _locked(session, _exchange_id(envelope.payload))
@@ -67,12 +105,17 @@ def record_reply(
         return Recorded(ex.id, ex.status, changed=False)
     jws = envelope.payload.get("jws")
     digests = {"jws": hashlib.sha256(jws.encode()).hexdigest()} if isinstance(jws, str) else {}
-    try:
-        verified = verify_reply(session, ex, envelope.payload)
-    except Refused as refused:
-        fail(session, ex, reason=refused.reason, topics=topics, digests=digests, at=at)
+    if verdict is not None and verdict.holds_for(ex, envelope):
+        found = verdict.found
     else:
-        _fulfil(session, ex, verified, jws=str(jws), digest=digests["jws"], at=at)
+        try:
+            found = verify_reply(session, ex, envelope.payload)
+        except Refused as refused:
+            found = refused
+    if isinstance(found, Refused):
+        fail(session, ex, reason=found.reason, topics=topics, digests=digests, at=at)
+    else:
+        _fulfil(session, ex, found, jws=str(jws), digest=digests["jws"], at=at)
         notify_completion(session, ex, topics)
     return Recorded(ex.id, ex.status, changed=True)
 
@@ -106,6 +149,7 @@ def _fulfil(
         outcome=verified.outcome,
         reason=ex.reason,
         digests={"jws": digest},
+        commitment=ex.subject_commitment or None,
     )
     ex.result_leaf = entry.index
 
@@ -137,6 +181,7 @@ def fail(
         outcome=outcome,
         reason=ex.reason,
         digests=digests or {},
+        commitment=ex.subject_commitment or None,
     )
     ex.result_leaf = entry.index
     notify_completion(session, ex, topics)
