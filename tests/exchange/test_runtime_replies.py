@@ -15,7 +15,7 @@ from catalog import rotate_key, set_system_enabled
 from exchange import Exchange, ExchangeStatus, Topics, record_reply, resend_due
 from exchange.runtime import UnknownExchange, poison, record_dead_letter
 from exchange.runtime.events import dead_letter_envelope
-from exchange.runtime.replies import check_reply
+from exchange.runtime.replies import Verdict, check_reply
 from exchange.runtime.verify import Verified
 from kit.actors import operator
 from kit.crypto import generate_key, public_jwk
@@ -298,7 +298,8 @@ def test_a_late_reply_after_giving_up_is_ignored(hub: Hub, s: Scene) -> None:
     assert ex.jws is None
 
 
-def test_a_verdict_holds_only_for_the_message_it_was_made_for(hub: Hub, s: Scene) -> None:
+def checked(hub: Hub, s: Scene) -> tuple[dict[str, Any], Envelope, Verdict]:
+    """A request, the provider's good reply to it, and that reply checked ahead."""
     request = asked(hub, s)
     reply = reply_for(request, s.answering)
     with reading(hub.factory) as session:
@@ -306,6 +307,11 @@ def test_a_verdict_holds_only_for_the_message_it_was_made_for(hub: Hub, s: Scene
     assert verdict is not None
     assert verdict.exchange_id == request["exchange_id"]
     assert isinstance(verdict.found, Verified)
+    return request, reply, verdict
+
+
+def test_a_verdict_holds_only_for_the_message_it_was_made_for(hub: Hub, s: Scene) -> None:
+    request, reply, verdict = checked(hub, s)
     # Another message for the same exchange, signed with a key nobody registered: the
     # verdict on the first message is not taken for it, so it is checked and refused.
     forged = reply_for(request, s.answering, key=forged_key())
@@ -319,11 +325,7 @@ def test_a_verdict_holds_only_for_the_message_it_was_made_for(hub: Hub, s: Scene
 
 
 def test_a_verdict_made_ahead_is_what_gets_recorded(hub: Hub, s: Scene) -> None:
-    request = asked(hub, s)
-    reply = reply_for(request, s.answering)
-    with reading(hub.factory) as session:
-        verdict = check_reply(session, reply)
-    assert verdict is not None
+    request, reply, verdict = checked(hub, s)
     # The key is retired after the check: the reply was good when it was checked, and the
     # recording takes the verdict as it stands rather than reading the key again.
     with transaction(hub.factory) as session:
