@@ -1,8 +1,9 @@
 """The hub's exchange workers, started by ``create_app`` in every hub process:
 
 - the **reply consumer**: a Kafka group consumer (``<prefix>hub-replies``) on the reply and
-  dead-letter topics; one transaction per message, and the in-process waiter of the exchange
-  is woken as soon as it commits; offsets are committed after each batch. It tells the
+  dead-letter topics; the replies of a polled batch are recorded in one transaction
+  (:meth:`exchange.ReplyHandler.handle_many`), and the in-process waiters of their exchanges
+  are woken as soon as it commits; offsets are committed after each batch. It tells the
   waiters whether it holds every reply partition (then no reply is recorded elsewhere);
 - the **resend sweeper**: re-sends exchanges still PENDING after ``exchange_resend_s``, and
   gives up after ``exchange_max_attempts``;
@@ -49,9 +50,11 @@ class HttpPoster:
 
 
 class GroupLoop:
-    """Polls a group consumer and hands each record to ``handle``; offsets are committed
-    after each handled batch. A record whose handling raises is retried (the consumer seeks
-    back to it) after a pause, so nothing is skipped while the database is away."""
+    """Polls a group consumer and hands each record to ``handle``, or each partition's batch
+    of records to ``handle_batch``; offsets are committed after each polled batch. A record
+    (or partition batch) whose handling raises is retried (the consumer seeks back to it)
+    after a pause, so nothing is skipped while the database is away. ``done`` gets each id
+    the handling returns, as soon as it returns it."""
 
     def __init__(
         self,
@@ -59,7 +62,8 @@ class GroupLoop:
         topics: list[str],
         *,
         group_id: str,
-        handle: Callable[[Record, threading.Event], str | None],
+        handle: Callable[[Record, threading.Event], str | None] | None = None,
+        handle_batch: Callable[[list[Record], threading.Event], list[str]] | None = None,
         done: Callable[[str], None] = lambda found: None,
         holds_all: Callable[[bool], None] = lambda held: None,
         ready: threading.Event | None = None,
@@ -68,7 +72,10 @@ class GroupLoop:
         self.bus = bus
         self.topics = topics
         self.group_id = group_id
+        if (handle is None) == (handle_batch is None):
+            raise ValueError("a GroupLoop takes handle or handle_batch, and only one")
         self.handle = handle
+        self.handle_batch = handle_batch
         self.done = done
         self.holds_all = holds_all
         self.ready = ready or threading.Event()
@@ -105,6 +112,18 @@ class GroupLoop:
         self.holds_all(bool(consumer.holds_all))
         try:
             for partition, records in batches.items():
+                if self.handle_batch is not None:
+                    try:
+                        changed = self.handle_batch(records, stop)
+                    except Exception:
+                        log.exception("%s: a batch failed; it will be retried", self.name)
+                        consumer.seek(partition, records[0].offset)
+                        stop.wait(1.0)
+                        return
+                    for exchange_id in changed:
+                        self.done(exchange_id)
+                    continue
+                assert self.handle is not None
                 for record in records:
                     try:
                         found = self.handle(record, stop)
@@ -145,7 +164,9 @@ def start_exchange_workers(hub: Hub, stop: threading.Event) -> list[threading.Th
         hub.bus,
         [topics.replies, topics.dead_letter],
         group_id=f"{s.topic_prefix}hub-replies",
-        handle=lambda record, stop: handler.handle(record.topic, record.value, stop),
+        handle_batch=lambda records, stop: handler.handle_many(
+            [(r.topic, r.value) for r in records], stop
+        ),
         done=waiters.notify,
         holds_all=waiters.set_sole_reader,
         ready=ready,

@@ -1,15 +1,17 @@
-"""The per-message boundary of the reply worker: one transaction per message on the reply
-and dead-letter topics, poison messages to the dead-letter topic. A reply is verified in a
-read-only unit first, so that its write transaction holds the write lock only to record it.
+"""The boundary of the reply worker: the replies of a polled batch in one transaction, other
+messages on the reply and dead-letter topics one transaction each, poison messages to the
+dead-letter topic. Replies are verified in a read-only unit first, so that the write
+transaction holds the write lock only to record them.
 
 It knows nothing of Kafka: the worker hands it a topic and the message bytes, commits the
-consumer offsets afterwards, and wakes the waiter of the exchange id it returns.
+consumer offsets afterwards, and wakes the waiters of the exchange ids it returns.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
 from exchange.runtime.replies import check_reply, poison, record_dead_letter, record_reply
@@ -50,6 +52,44 @@ class ReplyHandler:
                 return record_dead_letter(session, envelope, topics=self.topics).exchange_id
         return self._reply(topic, value, envelope, stop or threading.Event())
 
+    def handle_many(
+        self, messages: Sequence[tuple[str, bytes]], stop: threading.Event | None = None
+    ) -> list[str]:
+        """Process a batch of messages (topic, bytes); return the ids of the exchanges that
+        changed. The replies among them are checked in one read-only unit and recorded in one
+        transaction, so a batch takes the write lock once; a message that is not a reply, or
+        whose exchange is unknown or that cannot be placed, then goes through :meth:`handle`
+        on its own, as do all of them if the batch has a single message."""
+        replies: list[tuple[str, bytes, Envelope]] = []
+        alone: list[tuple[str, bytes]] = []
+        for topic, value in messages:
+            envelope = _reply_envelope(topic, value, self.topics)
+            if envelope is None or len(messages) == 1:
+                alone.append((topic, value))
+            else:
+                replies.append((topic, value, envelope))
+        changed: list[str] = []
+        if replies:
+            with reading(self.factory) as session:
+                verdicts = [check_reply(session, envelope) for _, _, envelope in replies]
+            with transaction(self.factory) as session:
+                for (topic, value, envelope), verdict in zip(replies, verdicts, strict=True):
+                    try:
+                        recorded = record_reply(
+                            session, envelope, topics=self.topics, verdict=verdict
+                        )
+                    except (ReplyMalformed, UnknownExchange):
+                        # raised before anything is written: the others still go in
+                        alone.append((topic, value))
+                        continue
+                    if recorded.changed and recorded.exchange_id is not None:
+                        changed.append(recorded.exchange_id)
+        for topic, value in alone:
+            found = self.handle(topic, value, stop)
+            if found is not None:
+                changed.append(found)
+        return changed
+
     def _reply(
         self, topic: str, value: bytes, envelope: Envelope, stop: threading.Event
     ) -> str | None:
@@ -87,3 +127,14 @@ class ReplyHandler:
                 attempts=attempts,
                 exchange_id=exchange_id,
             )
+
+
+def _reply_envelope(topic: str, value: bytes, topics: Topics) -> Envelope | None:
+    """The message as a reply envelope, or None if it is anything else."""
+    if topic == topics.dead_letter:
+        return None
+    try:
+        envelope = Envelope.from_bytes(value)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return envelope if envelope.type == "exchange:reply" else None

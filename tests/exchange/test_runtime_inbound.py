@@ -1,0 +1,107 @@
+"""The reply worker's boundary: a polled batch of replies checked ahead and recorded in one
+transaction; what is not a reply, or cannot be placed, handled on its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from exchange import Exchange, ExchangeStatus, ReplyHandler, Topics
+from kit.db import transaction
+from kit.events import Envelope
+from kit.outbox import OutboxMessage
+from tests.exchange.runtime_helpers import Scene, forged_key, make_scene, outbox, reply_for
+from tests.exchange.test_runtime_service import ask
+from tongban.wiring import Hub
+
+
+@pytest.fixture
+def s(hub: Hub) -> Scene:
+    return make_scene(hub.factory)
+
+
+def requests(hub: Hub, s: Scene, count: int) -> list[dict[str, Any]]:
+    """``count`` exchanges asked; the request payloads their provider receives."""
+    ids = [ask(hub, s, idempotency_key=f"k{n}").id for n in range(count)]
+    topic = Topics(hub.settings.topic_prefix).requests(s.provider)
+    sent = {m.payload["exchange_id"]: m.payload for m in outbox(hub.factory, topic)}
+    return [sent[i] for i in ids]
+
+
+def statuses(hub: Hub, ids: list[str]) -> list[str]:
+    with transaction(hub.factory) as session:
+        rows = {e.id: e.status for e in session.scalars(select(Exchange))}
+    return [rows[i] for i in ids]
+
+
+def commits(hub: Hub) -> list[int]:
+    """A counter of the transactions committed from now on (read-only units roll back)."""
+    counted = [0]
+
+    def one(_conn: Any) -> None:
+        counted[0] += 1
+
+    event.listen(hub.engine, "commit", one)
+    return counted
+
+
+def test_a_batch_of_replies_is_recorded_in_one_transaction(hub: Hub, s: Scene) -> None:
+    topics = Topics(hub.settings.topic_prefix)
+    asked = requests(hub, s, 3)
+    batch = [
+        reply_for(asked[0], s.answering),
+        reply_for(asked[1], s.answering, outcome="not_found"),
+        reply_for(asked[2], s.answering, key=forged_key()),
+    ]
+    counted = commits(hub)
+    changed = ReplyHandler(hub.factory, topics=topics).handle_many(
+        [(topics.replies, r.to_bytes()) for r in batch]
+    )
+    ids = [a["exchange_id"] for a in asked]
+    assert changed == ids
+    assert counted == [1]
+    assert statuses(hub, ids) == [
+        ExchangeStatus.FULFILLED,
+        ExchangeStatus.NOT_FOUND,
+        ExchangeStatus.FAILED,
+    ]
+
+
+def test_a_reply_twice_in_one_batch_changes_its_exchange_once(hub: Hub, s: Scene) -> None:
+    topics = Topics(hub.settings.topic_prefix)
+    [asked] = requests(hub, s, 1)
+    first = reply_for(asked, s.answering)
+    second = reply_for(asked, s.answering, outcome="not_found")
+    changed = ReplyHandler(hub.factory, topics=topics).handle_many(
+        [(topics.replies, first.to_bytes()), (topics.replies, second.to_bytes())]
+    )
+    assert changed == [asked["exchange_id"]]
+    assert statuses(hub, changed) == [ExchangeStatus.FULFILLED]
+
+
+def test_messages_it_cannot_place_go_on_their_own_and_the_rest_are_recorded(
+    hub: Hub, s: Scene
+) -> None:
+    topics = Topics(hub.settings.topic_prefix)
+    asked = requests(hub, s, 2)
+    unknown = Envelope(type="exchange:reply", key="x", payload={"exchange_id": "no-such-exchange"})
+    batch = [
+        (topics.replies, reply_for(asked[0], s.answering).to_bytes()),
+        (topics.replies, b"not an envelope"),
+        (topics.replies, unknown.to_bytes()),
+        (topics.replies, reply_for(asked[1], s.answering).to_bytes()),
+    ]
+    handler = ReplyHandler(hub.factory, topics=topics, unknown_retries=0)
+    changed = handler.handle_many(batch)
+    ids = [a["exchange_id"] for a in asked]
+    assert changed == ids
+    assert statuses(hub, ids) == [ExchangeStatus.FULFILLED] * 2
+    with transaction(hub.factory) as session:
+        dead = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.topic == topics.dead_letter)
+        )
+    assert dead == 2  # the unreadable message and the one naming no known exchange
