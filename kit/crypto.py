@@ -10,10 +10,12 @@ import base64
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -39,6 +41,9 @@ __all__ = [
     "public_pem",
     "write_private_key",
 ]
+
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def b64url(data: bytes) -> str:
@@ -131,21 +136,54 @@ def jws_sign(payload: dict[str, Any], key: Ed25519PrivateKey, *, kid: str, typ: 
     )
 
 
+def _segments(token: str) -> tuple[str, str, str, dict[str, Any]]:
+    """A compact JWS's three segments and its decoded protected header. Each segment must be
+    strict base64url (no padding, nothing outside the alphabet): a signature segment that
+    decoded the same from two spellings would make the stored JWS text malleable."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(_BASE64URL.fullmatch(p) for p in parts[::2]) or not parts[0]:
+        raise Invalid("not a compact JWS: expected three base64url segments")
+    if parts[1] and not _BASE64URL.fullmatch(parts[1]):
+        raise Invalid("not a compact JWS: the payload segment is not base64url")
+    try:
+        header = json.loads(_strict_b64url(parts[0]))
+    except ValueError as exc:
+        raise Invalid(f"not a compact JWS: its header is not base64url JSON ({exc})") from exc
+    if not isinstance(header, dict):
+        raise Invalid("not a compact JWS: its header is not a JSON object")
+    return parts[0], parts[1], parts[2], header
+
+
+def _strict_b64url(text: str) -> bytes:
+    if len(text) % 4 == 1:
+        raise ValueError("a base64url text cannot be 1 more than a multiple of 4 long")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def jws_header(token: str) -> dict[str, Any]:
     """The unverified protected header of a compact JWS (to pick the key by ``kid``)."""
-    try:
-        return dict(jwt.get_unverified_header(token))
-    except jwt.PyJWTError as exc:
-        raise Invalid(f"not a compact JWS: {exc}") from exc
+    return _segments(token)[3]
 
 
 def jws_verify(token: str, key: Ed25519PublicKey) -> dict[str, Any]:
-    """Verify a compact EdDSA JWS and return its JSON payload; raise ``Invalid`` if bad."""
+    """Verify a compact EdDSA JWS and return its JSON payload; raise ``Invalid`` if bad.
+
+    The signature is checked over the segments' text as received (RFC 7515 §5.2), before the
+    payload is decoded; a header naming another algorithm, or extensions it must understand
+    (``crit``), is refused."""
+    head, body, signature, header = _segments(token)
+    if header.get("alg") != "EdDSA":
+        raise Invalid(f"signature check failed: the algorithm is not EdDSA: {header.get('alg')}")
+    if "crit" in header:
+        raise Invalid("signature check failed: the header names critical extensions")
     try:
-        raw = jwt.api_jws.decode(token, key, algorithms=["EdDSA"])
-    except jwt.PyJWTError as exc:
-        raise Invalid(f"signature check failed: {exc}") from exc
-    value = json.loads(raw)
+        key.verify(_strict_b64url(signature), f"{head}.{body}".encode("ascii"))
+    except (InvalidSignature, ValueError) as exc:
+        raise Invalid("signature check failed: the signature does not verify") from exc
+    try:
+        value = json.loads(_strict_b64url(body))
+    except ValueError as exc:
+        raise Invalid(f"the signed payload is not JSON ({exc})") from exc
     if not isinstance(value, dict):
         raise Invalid("the signed payload is not a JSON object")
     return value

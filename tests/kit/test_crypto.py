@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -83,3 +86,47 @@ def test_a_jwk_that_is_not_an_ed25519_okp_key_is_refused() -> None:
         public_key_from_jwk({"kty": "RSA", "n": "x", "e": "AQAB"})
     with pytest.raises(Invalid, match="32-byte"):
         public_key_from_jwk({"kty": "OKP", "crv": "Ed25519", "x": b64url(b"short")})
+
+
+def _signed_with_header(header: dict[str, object], key: Ed25519PrivateKey) -> str:
+    head = b64url(json.dumps(header).encode())
+    body = b64url(b'{"value":1}')
+    return f"{head}.{body}.{b64url(key.sign(f'{head}.{body}'.encode()))}"
+
+
+def test_the_rfc_example_verifies_as_a_compact_jws_and_its_payload_must_be_json() -> None:
+    token = f"{RFC_SIGNING_INPUT}.{RFC_SIGNATURE}"
+    assert jws_header(token) == {"alg": "EdDSA"}
+    # the RFC's payload is the text "Example of Ed25519 signing": signed, but not JSON
+    with pytest.raises(Invalid, match="not JSON"):
+        jws_verify(token, rfc_key().public_key())
+
+
+def test_only_eddsa_without_critical_extensions_is_accepted() -> None:
+    key = generate_key()
+    good = _signed_with_header({"alg": "EdDSA", "kid": "k"}, key)
+    assert jws_verify(good, key.public_key()) == {"value": 1}
+    for header, words in (
+        ({"alg": "none", "kid": "k"}, "not EdDSA"),
+        ({"alg": "HS256", "kid": "k"}, "not EdDSA"),
+        ({"alg": "EdDSA", "crit": ["exp"], "kid": "k"}, "critical"),
+    ):
+        with pytest.raises(Invalid, match=words):
+            jws_verify(_signed_with_header(header, key), key.public_key())
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda t: t + "=",  # padding
+        lambda t: t[:-2] + "+/",  # standard base64, not base64url
+        lambda t: t.replace(".", "..", 1),  # four segments
+        lambda t: t.rsplit(".", 1)[0],  # two segments
+        lambda t: t[:-1] + " " + t[-1],  # a stray character the decoder would skip
+    ],
+)
+def test_a_jws_that_is_not_strict_compact_base64url_is_refused(spoil: Any) -> None:
+    key = generate_key()
+    token = jws_sign({"value": 1}, key, kid="k")
+    with pytest.raises(Invalid):
+        jws_verify(spoil(token), key.public_key())
