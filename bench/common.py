@@ -26,7 +26,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,6 +43,20 @@ class Figure:
     database: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     is_floor: bool = False
+
+
+def cpu_seconds(pids: Iterable[int]) -> float | None:
+    """User + system CPU time the processes have used so far (Linux ``/proc``); None where
+    that cannot be read."""
+    total = 0.0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -21,7 +21,9 @@ checks the signature and records the answer → HTTP answer. An answer counts on
 latencies and the rate.
 
 - closed loop at 1, 4, 16 and 64 callers for ``LEVEL_SECONDS`` each: exchanges/s and the
-  p50/p95/p99 latency;
+  p50/p95/p99 latency, and in each figure's ``extra`` the CPU time the API process and the
+  agent used per fulfilled exchange (``hub_cpu_ms_per_exchange``,
+  ``agent_cpu_ms_per_exchange``, read from ``/proc``);
 - open loop at ``PACED_RATE``/s for ``PACED_SECONDS``: each exchange is sent at its scheduled
   time (by whichever of ``PACED_CALLERS`` threads is free) and its latency counts from that
   time, so a stalled hub is charged for the exchanges waiting behind it.
@@ -57,7 +59,7 @@ import httpx
 from sqlalchemy import update
 
 from bench.audit import postgres
-from bench.common import Figure, emit, rounds, summary_ms
+from bench.common import Figure, cpu_seconds, emit, rounds, summary_ms
 from catalog.departments.service import get_system
 from connectors.embedded import EmbeddedBroker, free_port
 from connectors.kafka import KafkaBus
@@ -100,6 +102,7 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # by process, over the run
 
     def add(self, latency: float, failure: str | None) -> None:
         with self.lock:
@@ -110,7 +113,14 @@ class Tally:
 
     def extra(self, **more: Any) -> dict[str, Any]:
         failed = sum(self.failures.values())
+        done = len(self.latencies)
+        cpu = {
+            f"{name}_cpu_ms_per_exchange": round(1000 * used / done, 1)
+            for name, used in self.cpu_s.items()
+            if done
+        }
         return {
+            **cpu,
             "requests": len(self.latencies) + failed,
             "fulfilled": len(self.latencies),
             "failed": failed,
@@ -150,9 +160,13 @@ def ask(client: HubClient, body: dict[str, Any]) -> str | None:
     return None if status == "FULFILLED" else f"status {status}"
 
 
-def closed_loop(caller: Caller, callers: int, seconds: float) -> Tally:
-    """``callers`` threads, each asking as soon as its previous answer came back."""
+def closed_loop(
+    caller: Caller, callers: int, seconds: float, watched: dict[str, list[int]] | None = None
+) -> Tally:
+    """``callers`` threads, each asking as soon as its previous answer came back; the CPU
+    time the ``watched`` processes (by name) used meanwhile goes in the tally."""
     tally = Tally()
+    before = {name: cpu_seconds(pids) for name, pids in (watched or {}).items()}
     clients = [caller.client() for _ in range(callers)]
     go = threading.Event()
     deadline = [0.0]
@@ -177,6 +191,10 @@ def closed_loop(caller: Caller, callers: int, seconds: float) -> Tally:
     for thread in threads:
         thread.join(seconds + 60)
     tally.seconds = time.perf_counter() - started
+    for name, pids in (watched or {}).items():
+        start_s, end_s = before[name], cpu_seconds(pids)
+        if start_s is not None and end_s is not None:
+            tally.cpu_s[name] = end_s - start_s
     for client in clients:
         client.http.close()
     return tally
@@ -306,8 +324,9 @@ def _stop(started: list[subprocess.Popen[bytes]]) -> None:
 
 
 @contextmanager
-def hub_api(settings: Settings) -> Iterator[str]:
-    """``tongban serve`` in its own process, until its /readyz says ready; its base URL."""
+def hub_api(settings: Settings) -> Iterator[tuple[str, int]]:
+    """``tongban serve`` in its own process, until its /readyz says ready; its base URL and
+    process id."""
     base = f"http://{settings.host}:{settings.port}"
     with open(settings.data_dir / "api.log", "ab") as log:
         argv = [sys.executable, "-m", "tongban", "serve"]
@@ -325,14 +344,14 @@ def hub_api(settings: Settings) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"tongban serve not ready after {START_SECONDS} s")
             time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         _stop([proc])
 
 
 @contextmanager
-def agent(world: dict[str, Any], settings: Settings, department: str) -> Iterator[None]:
-    """The ``tongban agent`` process of the department's provider system."""
+def agent(world: dict[str, Any], settings: Settings, department: str) -> Iterator[list[int]]:
+    """The ``tongban agent`` process of the department's provider system; its process ids."""
     started: list[subprocess.Popen[bytes]] = []
     try:
         for system_id, entry in world["systems"].items():
@@ -347,7 +366,7 @@ def agent(world: dict[str, Any], settings: Settings, department: str) -> Iterato
                     )
         if not started:
             raise RuntimeError(f"the demo has no provider agent for {department}")
-        yield
+        yield [proc.pid for proc in started]
     finally:
         _stop(started)
 
@@ -497,14 +516,15 @@ def run(url: str, db: str, scratch: Path, broker: EmbeddedBroker, count: int) ->
     world = seed_demo(settings)
     uncap_grants(settings)
     measured: list[tuple[dict[int, Tally], Tally]] = []
-    with hub_api(settings) as base_url:
+    with hub_api(settings) as (base_url, hub_pid):
         citizens = citizens_of(settings)
         stories = Stories(base_url, world, citizens, out=lambda _: None, poll_s=0.0)
         caller, department = prepare(stories)
-        with agent(world, settings, department):
+        with agent(world, settings, department) as agent_pids:
             warm_up(caller)
+            watched = {"hub": [hub_pid], "agent": agent_pids}
             for _ in range(count):
-                levels = {n: closed_loop(caller, n, LEVEL_SECONDS) for n in LEVELS}
+                levels = {n: closed_loop(caller, n, LEVEL_SECONDS, watched) for n in LEVELS}
                 measured.append((levels, paced(caller, PACED_RATE, PACED_SECONDS, PACED_CALLERS)))
     note = {
         "provider": department,

@@ -1,11 +1,16 @@
-"""The bench harness's arithmetic: medians over rounds, the ratio to the floor, and whether
-a figure meets the target written beside it."""
+"""The bench harness's arithmetic: medians over rounds, the ratio to the floor, whether a
+figure meets the target written beside it, and the CPU time read for processes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from typing import Any
 
 from bench.__main__ import combine, markdown, met
+from bench.common import cpu_seconds
 
 
 def _run(value: float, floor: float | None, **fig: Any) -> dict[str, Any]:
@@ -61,3 +66,18 @@ def test_the_table_marks_misses_and_floors() -> None:
     assert "2.00×" in op_line
     assert "*floor*" in sha_line
     assert "- bench.missing: not written yet" in table
+
+
+def test_cpu_seconds_counts_the_time_a_process_used_and_none_for_one_that_is_gone() -> None:
+    me = [os.getpid()]
+    before = cpu_seconds(me)
+    assert before is not None
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # burn a little CPU
+        pass
+    after = cpu_seconds(me)
+    assert after is not None
+    assert after - before >= 0.2
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert cpu_seconds([gone.pid]) is None
