@@ -32,12 +32,16 @@ Record = Any  # kafka.consumer.fetcher.ConsumerRecord (kafka-python ships no typ
 CONSUMER_DEFAULTS: dict[str, Any] = {
     "session_timeout_ms": 6000,
     "heartbeat_interval_ms": 1000,
-    # How long the broker may hold a fetch that finds nothing. Each idle consumer polls
-    # 1000/fetch_max_wait_ms times a second: at 10 ms that cost about 15 % of a core per
-    # consumer, and with five agents and the hub on two cores the newborn pre-fill took
-    # twice as long (p50 452 ms against 233 ms at 100 ms, `python -m bench.prefill`). At
-    # 300 ms the embedded broker's held fetches start to show in the latency (p50 278 ms).
-    "fetch_max_wait_ms": 100,
+    # How long the broker may hold a fetch that finds nothing. The embedded broker does not
+    # answer a held fetch when a message arrives; it answers when the wait is over, so on it
+    # this is the latency of every hop: a message to a consumer that is already waiting took
+    # p50 5 / 10 / 10 / 26 ms at 10 / 25 / 50 / 100 ms (Apache Kafka answers at once). Each
+    # idle consumer asks again 1000/fetch_max_wait_ms times a second: 13.5 / 6.5 / 3.9 /
+    # 2.2 % of a core at those settings, and the demo runs seven. At 50 ms one sync exchange
+    # took p50 45 ms instead of 65 ms at 100 ms (`python -m bench.exchange`, 1 caller), the
+    # newborn pre-fill p95 164 ms instead of 195 ms (`python -m bench.prefill`); at 25 ms
+    # the pre-fill was no faster.
+    "fetch_max_wait_ms": 50,
     "auto_offset_reset": "earliest",
     "enable_auto_commit": False,
     "max_poll_records": 500,
