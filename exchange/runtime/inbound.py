@@ -70,6 +70,9 @@ class ReplyHandler:
                 replies.append((topic, value, envelope))
         changed: list[str] = []
         if replies:
+            # Rows are locked in one order, so two processes recording overlapping batches
+            # (a reply delivered twice across a rebalance) cannot deadlock on PostgreSQL.
+            replies.sort(key=lambda reply: str(reply[2].payload.get("exchange_id")))
             with reading(self.factory) as session:
                 verdicts = [check_reply(session, envelope) for _, _, envelope in replies]
             with transaction(self.factory) as session:

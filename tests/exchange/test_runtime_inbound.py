@@ -60,7 +60,7 @@ def test_a_batch_of_replies_is_recorded_in_one_transaction(hub: Hub, s: Scene) -
         [(topics.replies, r.to_bytes()) for r in batch]
     )
     ids = [a["exchange_id"] for a in asked]
-    assert changed == ids
+    assert sorted(changed) == sorted(ids)
     assert counted == [1]
     assert statuses(hub, ids) == [
         ExchangeStatus.FULFILLED,
@@ -96,7 +96,7 @@ def test_messages_it_cannot_place_go_on_their_own_and_the_rest_are_recorded(
     handler = ReplyHandler(hub.factory, topics=topics, unknown_retries=0)
     changed = handler.handle_many(batch)
     ids = [a["exchange_id"] for a in asked]
-    assert changed == ids
+    assert sorted(changed) == sorted(ids)
     assert statuses(hub, ids) == [ExchangeStatus.FULFILLED] * 2
     with transaction(hub.factory) as session:
         dead = session.scalar(
