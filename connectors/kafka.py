@@ -38,9 +38,9 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     # p50 5 / 10 / 10 / 26 ms at 10 / 25 / 50 / 100 ms (Apache Kafka answers at once). Each
     # idle consumer asks again 1000/fetch_max_wait_ms times a second: 13.5 / 6.5 / 3.9 /
     # 2.2 % of a core at those settings, and the demo runs seven. At 50 ms one sync exchange
-    # took p50 45 ms instead of 65 ms at 100 ms (`python -m bench.exchange`, 1 caller), the
-    # newborn pre-fill p95 164 ms instead of 195 ms (`python -m bench.prefill`); at 25 ms
-    # the pre-fill was no faster.
+    # took p50 45 ms instead of 65 ms at 100 ms (`python -m bench.exchange`, 1 caller); the
+    # newborn pre-fill (`python -m bench.prefill`) was no faster at 25 or 50 ms than at 100
+    # beyond its run-to-run spread.
     "fetch_max_wait_ms": 50,
     "auto_offset_reset": "earliest",
     "enable_auto_commit": False,
