@@ -86,24 +86,34 @@ class Supervisor:
 
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.logs: dict[str, Path] = {}
 
     def spawn(self, name: str, args: list[str], env: dict[str, str], log: Path) -> None:
-        out = open(log, "ab")  # noqa: SIM115 - the child owns it for its lifetime
-        proc = subprocess.Popen(
-            args,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent(),  # spawned from the main thread of `run`
-        )
+        with open(log, "ab") as out:  # the child writes to its own copy of the descriptor
+            proc = subprocess.Popen(
+                args,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent(),  # spawned from the main thread of `run`
+            )
         self.children.append((name, proc))
+        self.logs[name] = log
 
     def dead(self) -> str | None:
+        """Which child has exited, with its exit code and the end of its log; None if none."""
         for name, proc in self.children:
             if proc.poll() is not None:
-                return f"{name} exited with {proc.returncode}"
+                return f"{name} exited with {proc.returncode}; its log ends:\n{self.tail(name)}"
         return None
+
+    def tail(self, name: str, lines: int = 20) -> str:
+        try:
+            text = self.logs[name].read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            return f"(its log {self.logs[name]} cannot be read: {exc})"
+        return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
         for _, proc in reversed(self.children):
@@ -122,7 +132,8 @@ def run(
     seed: Annotated[bool, typer.Option(help="load the demo departments, catalog and data")] = True,
 ) -> None:
     """Everything on the embedded default: migrate the SQLite DB, start the embedded broker,
-    the API with its relay, and the demo's provider agents; Ctrl-C stops every child."""
+    the API with its relay, and the demo's provider agents; Ctrl-C stops every child. A child
+    that exits on its own stops the rest, and the run exits 1 with the end of its log."""
     s = settings()
     logs = s.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -136,6 +147,7 @@ def run(
     sup = Supervisor()
     stop = threading.Event()
     _on_signal(stop)
+    failed = False
     try:
         steps = _prepare(seed, env)
         sup.spawn("api", [sys.executable, "-m", "tongban", "serve"], env, logs / "api.log")
@@ -145,7 +157,8 @@ def run(
         _announce(s.host, s.port, bootstrap, broker_pid, s.resolved_database_url, logs, sup)
         while not stop.is_set():
             if problem := sup.dead():
-                typer.echo(f"stopping: {problem} (see {logs})", err=True)
+                typer.echo(f"stopping: {problem}\n(all logs in {logs})", err=True)
+                failed = True
                 break
             stop.wait(0.5)
     finally:
@@ -154,6 +167,8 @@ def run(
         if broker_proc is not None:
             broker_proc.stop()
         typer.echo("stopped.")
+    if failed:  # a child died: the run did not end as asked
+        raise typer.Exit(1)
 
 
 def _prepare(seed: bool, env: dict[str, str]) -> list[tuple[str, list[str]]]:
