@@ -95,6 +95,23 @@ def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
     os.chmod(path, 0o600)
 
 
+def create_private_key_file(path: Path) -> bool:
+    """Generate a key into ``path`` (mode 0600) unless a key is there already; True if this
+    call created it. The file appears whole or not at all, and of processes starting side by
+    side exactly one creates it (written aside, then hard-linked into place): a reader never
+    sees a half-written key, and no two processes go on with different keys."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    write_private_key(aside, generate_key())
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        return False
+    finally:
+        aside.unlink()
+    return True
+
+
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     return private_key_from_pem(path.read_bytes())
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.kafka import KafkaBus
-from kit.crypto import generate_key, load_private_key, public_jwk, write_private_key
+from kit.crypto import create_private_key_file, load_private_key, public_jwk
 from kit.db import make_engine, session_factory
 from kit.outbox import Wakeup
 from tongban.auth import Authenticator, HubKey, load_jwks
@@ -50,10 +52,12 @@ def load_or_create_hub_key(settings: Settings) -> HubKey:
     """The hub's Ed25519 signing key; generated (mode 0600) on first start if absent."""
     path = settings.resolved_hub_key_file
     if not path.is_file():
-        write_private_key(path, generate_key())
+        create_private_key_file(path)  # processes starting together agree on one key
     key = load_private_key(path)
     jwks_path = path.with_suffix(".jwks.json")
-    jwks_path.write_text(json.dumps({"keys": [public_jwk(key)]}, indent=2), "utf-8")
+    aside = jwks_path.with_name(f".{jwks_path.name}.{os.getpid()}.{threading.get_ident()}")
+    aside.write_text(json.dumps({"keys": [public_jwk(key)]}, indent=2), "utf-8")
+    os.replace(aside, jwks_path)  # a reader sees the old file or the new one, never half
     return HubKey.of(key)
 
 
