@@ -172,9 +172,14 @@ def _segments(token: str) -> tuple[str, str, str, dict[str, Any]]:
 
 
 def _strict_b64url(text: str) -> bytes:
+    """Decode base64url that is spelled the one canonical way: its last character's unused
+    bits zero (otherwise several spellings decode to the same bytes)."""
     if len(text) % 4 == 1:
         raise ValueError("a base64url text cannot be 1 more than a multiple of 4 long")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(raw) != text:
+        raise ValueError("not the canonical base64url spelling of its bytes")
+    return raw
 
 
 def jws_header(token: str) -> dict[str, Any]:
