@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.kafka import KafkaBus
 from kit.crypto import create_private_key_file, load_private_key, public_jwk
 from kit.db import make_engine, session_factory
+from kit.files import replace_text
 from kit.outbox import Wakeup
 from tongban.auth import Authenticator, HubKey, load_jwks
 from tongban.settings import Settings
@@ -55,9 +54,7 @@ def load_or_create_hub_key(settings: Settings) -> HubKey:
         create_private_key_file(path)  # processes starting together agree on one key
     key = load_private_key(path)
     jwks_path = path.with_suffix(".jwks.json")
-    aside = jwks_path.with_name(f".{jwks_path.name}.{os.getpid()}.{threading.get_ident()}")
-    aside.write_text(json.dumps({"keys": [public_jwk(key)]}, indent=2), "utf-8")
-    os.replace(aside, jwks_path)  # a reader sees the old file or the new one, never half
+    replace_text(jwks_path, json.dumps({"keys": [public_jwk(key)]}, indent=2))
     return HubKey.of(key)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from kit.canonical import canonical_json
+from kit.files import replace_text
 
 Row = Mapping[str, Any]
 MANIFEST = "manifest.json"
@@ -86,7 +87,7 @@ def write_files(folder: Path, files: Sequence[DataFile]) -> list[str]:
         manifest[data.path] = digest
         written.append(data.path)
     if written:
-        _replace_text(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        replace_text(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return written
 
 
@@ -176,9 +177,3 @@ def _xlsx(path: Path, data: DataFile) -> None:
 
 def _json(path: Path, data: DataFile) -> None:
     path.write_text(json.dumps(data.document, ensure_ascii=False, indent=2) + "\n", "utf-8")
-
-
-def _replace_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.new")
-    temporary.write_text(text, "utf-8")
-    os.replace(temporary, path)

@@ -29,6 +29,7 @@ from kit.crypto import (
     public_jwk,
     write_private_key,
 )
+from kit.files import replace_text
 from tongban.demo.sources import Holding
 
 MAPPINGS = Path(__file__).parent / "mappings"
@@ -171,8 +172,5 @@ def write_agent_files(agents: Path, holding: Holding, config: dict[str, Any]) ->
 def write_if_changed(path: Path, text: str) -> bool:
     if path.is_file() and path.read_text("utf-8") == text:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.new")
-    temporary.write_text(text, "utf-8")
-    os.replace(temporary, path)
+    replace_text(path, text)
     return True
