@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
+from exchange.runtime.events import REPLY
 from exchange.runtime.replies import check_reply, poison, record_dead_letter, record_reply
 from exchange.runtime.topics import Topics
 from kit.db import SessionFactory, reading, transaction
@@ -59,12 +60,12 @@ class ReplyHandler:
         changed. The replies among them are checked in one read-only unit and recorded in one
         transaction, so a batch takes the write lock once; a message that is not a reply, or
         whose exchange is unknown or that cannot be placed, then goes through :meth:`handle`
-        on its own, as do all of them if the batch has a single message."""
+        on its own."""
         replies: list[tuple[str, bytes, Envelope]] = []
         alone: list[tuple[str, bytes]] = []
         for topic, value in messages:
             envelope = _reply_envelope(topic, value, self.topics)
-            if envelope is None or len(messages) == 1:
+            if envelope is None:
                 alone.append((topic, value))
             else:
                 replies.append((topic, value, envelope))
@@ -140,4 +141,4 @@ def _reply_envelope(topic: str, value: bytes, topics: Topics) -> Envelope | None
         envelope = Envelope.from_bytes(value)
     except (ValueError, KeyError, TypeError):
         return None
-    return envelope if envelope.type == "exchange:reply" else None
+    return envelope if envelope.type == REPLY else None

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from audit import Action, record
 from exchange.runtime.callbacks import notify_completion
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
-from exchange.runtime.events import BROKER, dead_letter_envelope, leaf_refs
+from exchange.runtime.events import BROKER, REPLY, dead_letter_envelope, leaf_refs
 from exchange.runtime.models import OUTCOME_STATUS, Exchange, Status
 from exchange.runtime.topics import Topics
 from exchange.runtime.verify import Refused, Verified, verify_reply
@@ -71,7 +71,7 @@ def check_reply(session: Session, envelope: Envelope) -> Verdict | None:
     made), so it need not hold up other writers; :func:`record_reply` then only records.
     None when the message is not a reply to a PENDING exchange: ``record_reply`` decides
     what that means."""
-    if envelope.type != "exchange:reply":
+    if envelope.type != REPLY:
         return None
     exchange_id = envelope.payload.get("exchange_id")
     ex = session.get(Exchange, exchange_id) if isinstance(exchange_id, str) else None
@@ -96,7 +96,7 @@ def record_reply(
     here unless ``verdict`` (from :func:`check_reply` on this very message) holds them.
     Raises :class:`ReplyMalformed` or :class:`UnknownExchange` for a message the hub cannot
     place."""
-    if envelope.type != "exchange:reply":
+    if envelope.type != REPLY:
         raise ReplyMalformed(f"expected an exchange:reply, not {envelope.type!r}")
     ex = _locked(session, _exchange_id(envelope.payload))
     if ex is None:
