@@ -105,3 +105,17 @@ def test_messages_it_cannot_place_go_on_their_own_and_the_rest_are_recorded(
             .where(OutboxMessage.topic == topics.dead_letter)
         )
     assert dead == 2  # the unreadable message and the one naming no known exchange
+
+
+def test_a_batch_is_recorded_in_exchange_id_order_whatever_order_it_came_in(
+    hub: Hub, s: Scene
+) -> None:
+    topics = Topics(hub.settings.topic_prefix)
+    asked = sorted(requests(hub, s, 4), key=lambda a: a["exchange_id"], reverse=True)
+    batch = [(topics.replies, reply_for(a, s.answering).to_bytes()) for a in asked]
+    ReplyHandler(hub.factory, topics=topics).handle_many(batch)
+    with transaction(hub.factory) as session:
+        rows = session.scalars(select(Exchange).order_by(Exchange.result_leaf)).all()
+    # rows locked (and their leaves written) in one order: two processes recording
+    # overlapping batches cannot deadlock
+    assert [e.id for e in rows] == sorted(a["exchange_id"] for a in asked)
