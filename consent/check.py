@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from audit import subject_ref
@@ -173,22 +174,33 @@ def period_of(consent: Consent, at: datetime) -> tuple[str, datetime]:
 
 def _count_use(session: Session, consent: Consent, at: datetime, *, count: bool) -> None:
     """Refuse past the cap; count one use when asked. The record's row lock (taken by
-    ``check`` when counting) serialises the counter of one record."""
+    ``check`` when counting) serialises the counter of one record, so the period's row is
+    bumped in one conditional statement and read only when that changed nothing (the
+    period's first use, or the cap reached)."""
     period, ends = period_of(consent, at)
-    row = session.get(ConsentUse, (consent.id, period), populate_existing=True)
-    uses = row.uses if row is not None else 0
-    if consent.max_uses is not None and uses >= consent.max_uses:
+    if count:
+        bump = (
+            update(ConsentUse)
+            .where(ConsentUse.consent_id == consent.id, ConsentUse.period == period)
+            .values(uses=ConsentUse.uses + 1, last_used_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        if consent.max_uses is not None:
+            bump = bump.where(ConsentUse.uses < consent.max_uses)
+        if cast(CursorResult[Any], session.execute(bump)).rowcount == 1:
+            return
+    uses = session.scalar(
+        select(ConsentUse.uses).where(
+            ConsentUse.consent_id == consent.id, ConsentUse.period == period
+        )
+    )
+    if consent.max_uses is not None and (uses or 0) >= consent.max_uses:
         raise ConsentFrequencyExceeded(
             f"consent {consent.id} allows {consent.max_uses} uses per {consent.use_period}; "
             "the cap is reached",
             retry_after=max(1, math.ceil((ends - at).total_seconds())),
             consent=consent.id,
         )
-    if not count:
-        return
-    if row is None:
+    if count and uses is None:
         session.add(ConsentUse(consent_id=consent.id, period=period, uses=1, last_used_at=at))
-    else:
-        row.uses = uses + 1
-        row.last_used_at = at
-    session.flush()
+        session.flush()

@@ -182,6 +182,25 @@ def test_the_frequency_cap_refuses_past_max_uses_until_the_next_period(session: 
     assert ask(session, consent, at=now + timedelta(days=1)).allowed
 
 
+def test_each_counted_use_bumps_the_period_row_and_a_dry_run_at_the_cap_is_refused(
+    session: Session,
+) -> None:
+    consent = f.given(session, f.person(f.adult_id()), max_uses=3, use_period="day")
+    first = utcnow()
+    for n in range(3):
+        assert ask(session, consent, at=first + timedelta(seconds=n)).allowed
+    row = session.scalars(select(ConsentUse).where(ConsentUse.consent_id == consent.id)).one()
+    session.refresh(row)
+    assert row.uses == 3
+    assert row.last_used_at.replace(tzinfo=None) == (first + timedelta(seconds=2)).replace(
+        tzinfo=None
+    )
+    with pytest.raises(ConsentFrequencyExceeded):
+        ask(session, consent, at=first, record_use=False)
+    session.refresh(row)
+    assert row.uses == 3
+
+
 def test_a_statutory_basis_is_honoured_with_its_legal_reference(session: Session) -> None:
     police = f.requester()
     basis = f.statutory(session, f.person(f.adult_id()), police)
