@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, insert, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from audit.leaf import Action, Leaf, subject_commitment
 from audit.merkle import leaf_hash
@@ -31,6 +31,7 @@ HEAD_ID = 1
 REF_NAME_LENGTH = 32
 REF_VALUE_LENGTH = 128
 _WROTE = "audit.leaves_written_in"
+_SALTS = "audit.salts_read_in"
 # Built once: constructing a statement per append costs more than running it.
 _RESERVE = (
     update(HEAD)
@@ -78,16 +79,50 @@ def _subject_key(subject: str) -> str:
 
 
 def commitment(session: Session, subject: str, *, create: bool = True) -> str | None:
-    """The salted commitment for ``subject``; creates the salt the first time if asked."""
+    """The salted commitment for ``subject``; creates the salt the first time if asked.
+
+    A salt read is kept for the rest of the session's current transaction (a pre-fill asks
+    for the same few subjects in each of its exchanges): the session's identity map holds
+    rows only while something refers to them, so it would read the row again each time."""
     key = _subject_key(subject)
-    row = session.get(SubjectSalt, key)
-    if row is None:
-        if not create:
-            return None
-        row = SubjectSalt(subject_key=key, salt=secrets.token_bytes(SALT_BYTES))
-        session.add(row)
-        session.flush()
-    return subject_commitment(row.salt, subject)
+    kept = _salts_of(session)
+    salt = kept.get(key)
+    if salt is None:
+        row = session.get(SubjectSalt, key)
+        if row is None:
+            if not create:
+                return None
+            row = SubjectSalt(subject_key=key, salt=secrets.token_bytes(SALT_BYTES))
+            session.add(row)
+            session.flush()
+        salt = kept[key] = row.salt
+    return subject_commitment(salt, subject)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_salts(session: Session, previous: SessionTransaction) -> None:
+    """Any rollback, a savepoint's too, may have taken back a salt created under it."""
+    session.info.pop(_SALTS, None)
+
+
+@event.listens_for(Session, "persistent_to_deleted")
+def _forget_erased(session: Session, instance: object) -> None:
+    """A salt erased in this transaction (its row deleted) is not kept either."""
+    if isinstance(instance, SubjectSalt):
+        session.info.pop(_SALTS, None)
+
+
+def _salts_of(session: Session) -> dict[str, bytes]:
+    """The salts read in the session's current transaction, by subject key."""
+    current = session.get_transaction()
+    if current is None:  # begin now (the salt's read would), so the salts are kept by it
+        session.connection()
+        current = session.get_transaction()
+    held = session.info.get(_SALTS)
+    if held is None or held[0] is not current:
+        held = session.info[_SALTS] = (current, {})
+    salts: dict[str, bytes] = held[1]
+    return salts
 
 
 def wrote_leaves(session: Session) -> bool:

@@ -103,6 +103,64 @@ def test_a_commitment_the_caller_holds_is_stored_without_reading_the_salt(hub: H
         assert len(entries(s, subject=person)) == 1
 
 
+def _salt_reads(hub: Hub) -> tuple[list[str], object]:
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        if "audit_subject_salts" in statement:
+            statements.append(statement)
+
+    event.listen(hub.engine, "before_cursor_execute", seen)
+    return statements, seen
+
+
+def test_a_transaction_reads_a_subjects_salt_once_however_often_it_commits_to_it(
+    hub: Hub,
+) -> None:
+    person = subject_ref("person", "110105194912310029")
+    with transaction(hub.factory) as s:
+        made = commitment(s, person)
+    statements, seen = _salt_reads(hub)
+    try:
+        with transaction(hub.factory) as s:
+            found = {commitment(s, person) for _ in range(3)}
+            for _ in range(2):
+                with s.begin_nested():
+                    found.add(commitment(s, person))
+        with transaction(hub.factory) as s:
+            found.add(commitment(s, person))
+    finally:
+        event.remove(hub.engine, "before_cursor_execute", seen)
+    assert found == {made}
+    assert len(statements) == 2  # once in each transaction
+
+
+def test_a_salt_created_under_a_savepoint_that_rolls_back_is_not_kept(hub: Hub) -> None:
+    person = subject_ref("person", "11010519491231002X")
+    with transaction(hub.factory) as s:
+        with pytest.raises(RuntimeError), s.begin_nested():
+            lost = commitment(s, person)
+            raise RuntimeError("the ask is refused")
+        kept = commitment(s, person)
+        entry = record(s, action="consent:give", actor=ACTOR, subject=person)
+    with transaction(hub.factory) as s:
+        (salt,) = s.scalars(select(SubjectSalt)).all()
+        assert commitment(s, person, create=False) == kept == entry.subject
+    assert kept != lost
+    assert salt.salt
+
+
+def test_a_salt_erased_in_the_transaction_is_not_kept(hub: Hub) -> None:
+    person = subject_ref("person", "11010519491231002X")
+    with transaction(hub.factory) as s:
+        commitment(s, person)
+    with transaction(hub.factory) as s:
+        assert commitment(s, person, create=False) is not None
+        s.delete(s.scalars(select(SubjectSalt)).one())
+        s.flush()
+        assert commitment(s, person, create=False) is None
+
+
 def test_erasing_a_subjects_salt_leaves_its_leaves_unlinkable(hub: Hub) -> None:
     person = subject_ref("person", "11010519491231002X")
     with transaction(hub.factory) as s:
