@@ -4,6 +4,7 @@ and the audit references every exchange leaf carries."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from exchange.runtime.models import Exchange
 from exchange.runtime.topics import Topics
 from kit.actors import OPERATOR, Principal
 from kit.events import Envelope
-from kit.outbox import enqueue
+from kit.outbox import enqueue_many
 
 REQUEST = "exchange:request"
 REPLY = "exchange:reply"
@@ -71,7 +72,14 @@ def request_envelope(ex: Exchange, topics: Topics) -> Envelope:
 
 def send_request(session: Session, ex: Exchange, topics: Topics) -> None:
     """Put the current attempt of ``ex`` in the outbox for the provider's topic."""
-    enqueue(session, topic=topics.requests(ex.provider_code), event=request_envelope(ex, topics))
+    send_requests(session, [ex], topics)
+
+
+def send_requests(session: Session, made: Sequence[Exchange], topics: Topics) -> None:
+    """:func:`send_request` for each of ``made``, in order, in one outbox statement."""
+    enqueue_many(
+        session, [(topics.requests(ex.provider_code), request_envelope(ex, topics)) for ex in made]
+    )
 
 
 def dead_letter_envelope(

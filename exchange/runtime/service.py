@@ -28,7 +28,7 @@ from catalog import PublishedVersion, published_version
 from exchange.grants import GrantDecision, authorize, hold_usage
 from exchange.objections import under_objection
 from exchange.runtime.errors import ConsentMissing, IdempotencyKeyReused, InvalidExchangeRequest
-from exchange.runtime.events import leaf_refs, send_request
+from exchange.runtime.events import leaf_refs, send_requests
 from exchange.runtime.models import ASYNC, SYNC, Exchange, Status
 from exchange.runtime.topics import Topics
 from kit.actors import Principal
@@ -360,4 +360,4 @@ def _announce(
     ]
     for ex, entry in zip(made, record_many(session, drafts), strict=True):
         ex.request_leaf = entry.index
-        send_request(session, ex, topics)
+    send_requests(session, made, topics)

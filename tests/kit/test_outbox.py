@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from connectors.kafka import KafkaBus
 from connectors.memory import MemoryBus
@@ -14,7 +14,7 @@ from kit.db import transaction
 from kit.errors import Unavailable
 from kit.events import Envelope
 from kit.inbox import first_delivery
-from kit.outbox import OutboxMessage, Relay, enqueue
+from kit.outbox import OutboxMessage, Relay, enqueue, enqueue_many
 from tongban.wiring import Hub
 
 
@@ -46,6 +46,37 @@ def test_the_relay_publishes_committed_rows_in_order_and_marks_them_sent(hub: Hu
     with transaction(hub.factory) as s:
         assert s.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
     assert relay.drain() == 0
+
+
+def test_enqueue_many_writes_its_messages_in_one_statement_and_in_order(hub: Hub) -> None:
+    first, second = hub.settings.topic("test.many.a"), hub.settings.topic("test.many.b")
+    messages = [
+        (first if i % 2 else second, Envelope(type="thing:made", key=f"k{i}", payload={"n": i}))
+        for i in range(6)
+    ]
+    inserts: list[str] = []
+
+    def seen(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO outbox"):
+            inserts.append(statement)
+
+    event.listen(hub.engine, "before_cursor_execute", seen)
+    try:
+        with transaction(hub.factory) as s:
+            enqueue_many(s, messages)
+            enqueue_many(s, [])
+    finally:
+        event.remove(hub.engine, "before_cursor_execute", seen)
+    assert len(inserts) == 1
+    with transaction(hub.factory) as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(r.topic, r.key, r.message_id) for r in rows] == [
+        (topic, e.key, e.id) for topic, e in messages
+    ]
+    assert all(r.created_at is not None and r.sent_at is None for r in rows)
+    assert hub.bus is not None
+    assert Relay(hub.factory, hub.bus).drain() == 6
+    assert [e.payload["n"] for e in read_all(hub.bus, first, 3)] == [1, 3, 5]
 
 
 def test_a_rolled_back_transaction_publishes_nothing(hub: Hub) -> None:
