@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, CursorResult, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -158,6 +158,27 @@ READ_ONLY = "tongban_read_only"
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_if_absent(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
+    """Insert one row of ``model`` unless a row with its key exists; True if it was inserted.
+    One statement (``ON CONFLICT DO NOTHING``): of two transactions inserting the same key,
+    the second waits for the first and then inserts nothing, instead of failing."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        statement: Any = postgresql.insert(model).values(**values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing()
+    else:
+        raise NotImplementedError(f"insert_if_absent does not know {dialect}")
+    # An INSERT's row count is kept only when asked for (SQLAlchemy reads it for UPDATE and
+    # DELETE alone; psycopg would otherwise report -1).
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 @contextmanager

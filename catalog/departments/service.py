@@ -27,7 +27,7 @@ from catalog.departments.errors import (
 from catalog.departments.models import LEVELS, Department, System, SystemKey, UsedTokenId, User
 from kit.actors import SYSTEM_ROLES, USER_ROLES, Principal
 from kit.crypto import jwk_thumbprint, public_key_from_jwk
-from kit.db import new_id, utcnow
+from kit.db import insert_if_absent, new_id, utcnow
 from schemas import is_division_code, is_uscc
 
 _hasher = PasswordHasher()
@@ -260,13 +260,11 @@ def remember_token_id(
     """Record a token id; False if it was seen before (a replay). With ``prune``, the ids of
     expired tokens are deleted too (a caller may do that only now and then: an expired id
     left a while longer still refuses its token, which is refused as expired anyway)."""
-    if session.get(UsedTokenId, jti) is not None:
-        return False
     if prune:
         session.execute(delete(UsedTokenId).where(UsedTokenId.expires_at < utcnow()))
-    session.add(UsedTokenId(jti=jti, system_id=system_id, expires_at=expires_at))
-    session.flush()
-    return True
+    return insert_if_absent(
+        session, UsedTokenId, {"jti": jti, "system_id": system_id, "expires_at": expires_at}
+    )
 
 
 def add_user(
