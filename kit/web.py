@@ -4,12 +4,19 @@ The composition root (``tongban.app.create_app``) puts three things on ``app.sta
 ``session_factory`` (a sessionmaker), ``authenticate`` (request -> Principal, raising
 ``Unauthorized``) and ``settings``. Routers depend on :data:`DbSession`, :func:`require`
 and :func:`principal` only.
+
+A department system's token is single-use: authentication records its ``jti`` in a
+transaction of its own. A route that writes in one transaction anyway may take that over
+(``require(..., spends_token=True)`` and :func:`unit_spending_token`), saving the hub a
+write transaction per call; the authenticator then leaves a :data:`SpendToken` on
+``request.state.spend_token`` instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from contextlib import contextmanager
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -28,20 +35,70 @@ def _session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 
 
+DEFER_TOKEN = "defer_token"  # request.state: the route spends the token (see require)
+SPEND_TOKEN = "spend_token"  # request.state: the SpendToken left for it
+
+
+class SpendToken(Protocol):
+    """Records the caller's token as used in ``session``; with ``strict`` a token already
+    used is refused (``Unauthorized``), without it the call only makes sure it is recorded."""
+
+    def __call__(self, session: Session, *, strict: bool = True) -> None: ...
+
+
 def principal(request: Request) -> Principal:
     authenticate: Callable[[Request], Principal] = request.app.state.authenticate
     return authenticate(request)
 
 
-def require(*roles: str) -> Any:
-    """A dependency that authenticates the caller and checks it has one of ``roles``."""
+def require(*roles: str, spends_token: bool = False) -> Any:
+    """A dependency that authenticates the caller and checks it has one of ``roles``.
 
-    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if roles and not who.has(*roles):
-            raise Forbidden(
-                f"this needs one of the roles {', '.join(sorted(roles))}; "
-                f"the caller has {', '.join(sorted(who.roles)) or 'none'}"
-            )
-        return who
+    With ``spends_token`` the route records a system token as used in its own transaction
+    (:func:`unit_spending_token`); a token the route did not get to spend (it failed before
+    its transaction, or never opened one) is recorded once the route is over."""
 
-    return Depends(check)
+    def check(request: Request) -> Iterator[Principal]:
+        setattr(request.state, DEFER_TOKEN, spends_token)
+        who = principal(request)
+        try:
+            if roles and not who.has(*roles):
+                raise Forbidden(
+                    f"this needs one of the roles {', '.join(sorted(roles))}; "
+                    f"the caller has {', '.join(sorted(who.roles)) or 'none'}"
+                )
+            yield who
+        finally:
+            spend: SpendToken | None = getattr(request.state, SPEND_TOKEN, None)
+            if spend is not None:
+                setattr(request.state, SPEND_TOKEN, None)
+                with transaction(request.app.state.session_factory) as session:
+                    spend(session, strict=False)
+
+    return Depends(check, scope="function")
+
+
+@contextmanager
+def unit_spending_token(request: Request) -> Iterator[Session]:
+    """The route's transaction, which first records the caller's token as used when the
+    route took that over (``require(..., spends_token=True)``): a replayed token is refused
+    before any work. If the work fails, the token is still recorded, in a transaction of
+    its own, so a refused request cannot be replayed either."""
+    factory = request.app.state.session_factory
+    spend: SpendToken | None = getattr(request.state, SPEND_TOKEN, None)
+    setattr(request.state, SPEND_TOKEN, None)
+    if spend is None:
+        with transaction(factory) as session:
+            yield session
+        return
+    claimed = False
+    try:
+        with transaction(factory) as session:
+            spend(session)
+            claimed = True
+            yield session
+    except BaseException:
+        if claimed:  # the claim rolled back with the work
+            with transaction(factory) as session:
+                spend(session, strict=False)
+        raise

@@ -29,6 +29,7 @@ from kit.actors import CITIZEN, ROLE_CITIZEN, SYSTEM, USER, Principal
 from kit.crypto import Ed25519PrivateKey, Ed25519PublicKey, public_jwk, public_key_from_jwk
 from kit.db import new_id, reading, transaction
 from kit.errors import Unauthorized
+from kit.web import DEFER_TOKEN, SPEND_TOKEN, SpendToken
 
 LEEWAY_S = 30
 PRUNE_EVERY_S = 60.0  # how often the ids of expired system tokens are deleted
@@ -123,11 +124,25 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("missing bearer token (Authorization: Bearer <jwt>)")
-        who = self.authenticate(token.strip())
+        if getattr(request.state, DEFER_TOKEN, False):
+            who, spend = self.authenticate_deferred(token.strip())
+            setattr(request.state, SPEND_TOKEN, spend)
+        else:
+            who = self.authenticate(token.strip())
         request.state.principal = who
         return who
 
     def authenticate(self, token: str) -> Principal:
+        """The caller of ``token``; a system token is recorded as used before this returns."""
+        who, spend = self.authenticate_deferred(token)
+        if spend is not None:
+            with transaction(self.factory) as session:
+                spend(session)
+        return who
+
+    def authenticate_deferred(self, token: str) -> tuple[Principal, SpendToken | None]:
+        """The caller of ``token`` and, for a system token, what records it as used (for the
+        caller to run in its own transaction: a token that is never spent can be replayed)."""
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
@@ -135,12 +150,12 @@ class Authenticator:
         if not kid:
             raise TokenRefused("token header has no kid")
         if kid == self.hub_key.kid:
-            return self._user(token)
+            return self._user(token), None
         if kid in self.citizen_keys:
-            return self._citizen(token, self.citizen_keys[kid])
+            return self._citizen(token, self.citizen_keys[kid]), None
         return self._system(token, kid)
 
-    def _system(self, token: str, kid: str) -> Principal:
+    def _system(self, token: str, kid: str) -> tuple[Principal, SpendToken]:
         # Everything but remembering the jti only reads: it runs without the write lock, so
         # checking a signature never holds up the hub's writers. The key and its system are
         # read on every request (a key is retired, a system disabled, at any time); only
@@ -171,16 +186,19 @@ class Authenticator:
             name=holder.name,
         )
         expires = datetime.fromtimestamp(claims["exp"] + LEEWAY_S, UTC)
-        now = time.monotonic()
-        prune = now - self._pruned_at >= PRUNE_EVERY_S
-        with transaction(self.factory) as session:
-            if not remember_token_id(
+
+        def spend(session: Session, *, strict: bool = True) -> None:
+            now = time.monotonic()
+            prune = now - self._pruned_at >= PRUNE_EVERY_S
+            if prune:
+                self._pruned_at = now
+            fresh = remember_token_id(
                 session, jti=str(jti), system_id=system_id, expires_at=expires, prune=prune
-            ):
+            )
+            if strict and not fresh:
                 raise TokenRefused("token replayed: this jti was already used")
-        if prune:
-            self._pruned_at = now
-        return principal
+
+        return principal, spend
 
     def _user(self, token: str) -> Principal:
         claims = _decode(token, self.hub_key.public, self.hub_id)

@@ -21,11 +21,12 @@ from exchange.runtime.topics import Topics
 from exchange.runtime.views import detail, summary
 from exchange.runtime.waiters import wait_for, waiters_in
 from kit.actors import ROLE_REQUESTER, Principal
-from kit.db import reading, transaction
-from kit.web import DbSession, require
+from kit.db import reading
+from kit.web import DbSession, require, unit_spending_token
 
 router = APIRouter(tags=["exchanges"])
-Requester = Annotated[Principal, require(ROLE_REQUESTER)]
+# The exchange records the caller's token as used in its own transaction (kit.web).
+SpendingRequester = Annotated[Principal, require(ROLE_REQUESTER, spends_token=True)]
 Anyone = Annotated[Principal, require()]
 
 
@@ -72,7 +73,7 @@ def _answer(ex: Exchange, viewer: Principal, *, pending_status: int = 202) -> JS
 def create_exchange(
     body: ExchangeIn,
     request: Request,
-    who: Requester,
+    who: SpendingRequester,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Ask for one subject's record under a grant (see docs/exchange.md)."""
@@ -86,7 +87,7 @@ def create_exchange(
     waiters = waiters_in(request.app.state.hub.extras)
     event = None
     try:
-        with transaction(factory) as session:
+        with unit_spending_token(request) as session:
             ex = request_exchange(
                 session,
                 caller=who,

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from catalog import get_system
+from catalog.departments.models import UsedTokenId
 from connectors.kafka import KafkaBus
-from exchange import Topics
+from exchange import Exchange, Topics
 from kit.crypto import jws_verify, public_key_from_jwk
 from kit.db import transaction
 from tests import factories
@@ -165,6 +168,43 @@ def test_a_reused_key_with_another_request_is_a_409(
     response = post(client, s, s.body("k", items=["name"]))
     assert response.status_code == 409
     assert response.json()["error"] == "IdempotencyKeyReused"
+
+
+def _exchanges(hub: Hub) -> int:
+    with transaction(hub.factory) as session:
+        return int(session.scalar(select(func.count()).select_from(Exchange)) or 0)
+
+
+def test_the_exchange_spends_its_token_with_the_request_and_a_replay_is_a_401(
+    client: TestClient, fast_hub: Hub, s: Scene
+) -> None:
+    headers = s.asking.headers()
+    jti = jwt.decode(headers["Authorization"][7:], options={"verify_signature": False})["jti"]
+    with provider(fast_hub, s):
+        assert client.post("/v1/exchanges", json=s.body(), headers=headers).status_code == 200
+    with transaction(fast_hub.factory) as session:
+        assert session.get(UsedTokenId, jti) is not None
+    replayed = client.post("/v1/exchanges", json=s.body(), headers=headers)
+    assert replayed.status_code == 401
+    assert replayed.json()["detail"] == "token replayed: this jti was already used"
+    assert _exchanges(fast_hub) == 1
+
+
+@pytest.mark.parametrize("refusal", ["consent missing", "no idempotency key"])
+def test_a_refused_exchange_spends_its_token_all_the_same(
+    plain: TestClient, fast_hub: Hub, refusal: str
+) -> None:
+    s = make_scene(fast_hub.factory, consent=refusal != "consent missing")
+    body = s.body()
+    if refusal == "no idempotency key":
+        del body["idempotency_key"]
+    headers = s.asking.headers()
+    first = plain.post("/v1/exchanges", json=body, headers=headers)
+    assert first.status_code in (403, 422), first.text
+    again = plain.post("/v1/exchanges", json=s.body(), headers=headers)
+    assert again.status_code == 401
+    assert again.json()["error"] == "TokenRefused"
+    assert _exchanges(fast_hub) == 0
 
 
 def test_a_provider_that_is_down_gets_a_202_then_the_exchange_completes_when_it_returns(
