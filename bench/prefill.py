@@ -3,10 +3,11 @@
 Run: ``.venv/bin/python -m bench.prefill`` (PostgreSQL too when TONGBAN_BENCH_DATABASE_URL names
 a server the bench may create a scratch database on). Prints one JSON object (bench/common.py).
 
-The demo world is seeded into a scratch database; the hub runs in this process (the API through
-an in-process client, the relay, the reply worker), the embedded broker and one provider agent
-per department of the newborn scenario run as their own processes, as ``make run`` starts them.
-After a warm-up (the consents given through the citizen API, the agents joined to their groups),
+The demo world is seeded into a scratch database; the hub (``tongban serve``: uvicorn with the
+relay and the reply worker), the embedded broker and one provider agent per department of the
+newborn scenario run as their own processes, as ``make run`` starts them, and this process asks
+over HTTP. After a warm-up (the consents given through the citizen API, the agents joined to
+their groups),
 the runs alternate: one ``POST /v1/prefill`` of the newborn form (nine exchanges to five
 departments), then each of its nine exchanges asked alone (``POST /v1/exchanges``, sync). The
 floor is the slowest of the nine single exchanges at the same percentile.
@@ -26,22 +27,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
-
 from bench.audit import postgres
 from bench.common import Figure, emit, rounds, summary_ms
-from bench.exchange import uncap_grants
+from bench.exchange import hub_api, uncap_grants
 from connectors.embedded import EmbeddedBroker, free_port
 from kit.db import new_id
-from tongban.app import create_app
 from tongban.cli.citizen import ensure_idp
 from tongban.db import upgrade
 from tongban.demo.stories import Stories
 from tongban.demo.telling import citizens_of
 from tongban.demo.world import seed_demo
-from tongban.exchange_worker import READY
 from tongban.settings import Settings
-from tongban.wiring import build_hub
 
 ROUNDS = 40  # pre-fills a round, each beside its nine single exchanges
 MAX_SECONDS = 120.0
@@ -166,6 +162,7 @@ def run(
         database_url=url,
         kafka_bootstrap=broker.bootstrap,
         topic_prefix=f"bench{new_id()[:8]}.",
+        port=free_port(),
         demo_market_port=free_port(),
         log_level="warning",
     )
@@ -173,19 +170,14 @@ def run(
     ensure_idp(settings)
     world = seed_demo(settings)
     uncap_grants(settings)  # the demo's 500 a day would refuse the later rounds
-    hub = build_hub(settings)
-    try:
-        with agents(world, settings), TestClient(create_app(hub=hub)) as http:
-            assert hub.extras[READY].wait(60), "the reply worker did not join its group"
-            stories = Stories("", world, citizens_of(settings), out=lambda _: None, http=http)
-            told = stories.tell("newborn-birth")  # consents given; the agents answer
-            for _ in range(20):
-                if told.form["complete"]:
-                    break
-                told = stories.tell("newborn-birth")
-            return [figures(measure(stories, told.consents, told.form), db) for _ in range(count)]
-    finally:
-        hub.close()
+    with hub_api(settings) as (base_url, _pid), agents(world, settings):
+        stories = Stories(base_url, world, citizens_of(settings), out=lambda _: None)
+        told = stories.tell("newborn-birth")  # consents given; the agents answer
+        for _ in range(20):
+            if told.form["complete"]:
+                break
+            told = stories.tell("newborn-birth")
+        return [figures(measure(stories, told.consents, told.form), db) for _ in range(count)]
 
 
 def main() -> None:
