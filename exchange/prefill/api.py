@@ -1,7 +1,8 @@
 """HTTP routes of the one-thing pre-fill: the scenarios, and ``POST /v1/prefill``.
 
-The pre-fill route owns its transactions (each exchange is decided and committed on its own
-so the relay sends it at once), like ``POST /v1/exchanges``; see ``docs/prefill.md``.
+The pre-fill route owns its transactions (its exchanges are decided together in one, which
+also records the caller's token as used), like ``POST /v1/exchanges``; see
+``docs/prefill.md``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from exchange.prefill.views import form_view, scenario_detail, scenario_summary
 from exchange.runtime import Topics, waiters_in
 from kit.actors import ROLE_REQUESTER, Principal
 from kit.errors import TongbanError
-from kit.web import DbSession, require
+from kit.web import DbSession, require, unit_spending_token
 
 router = APIRouter(tags=["prefill"])
-Requester = Annotated[Principal, require(ROLE_REQUESTER)]
+# The pre-fill records the caller's token as used in its decisions' transaction (kit.web).
+SpendingRequester = Annotated[Principal, require(ROLE_REQUESTER, spends_token=True)]
 Anyone = Annotated[Principal, require()]
 
 
@@ -65,7 +67,7 @@ def read_scenario(scenario_id: str, session: DbSession, _: Anyone) -> dict[str, 
 def run_prefill(
     body: PrefillIn,
     request: Request,
-    who: Requester,
+    who: SpendingRequester,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
     """Pre-fill a scenario's form from the departments that hold the data, in parallel."""
@@ -85,5 +87,6 @@ def run_prefill(
         topics=Topics(settings.topic_prefix),
         waiters=waiters_in(request.app.state.hub.extras),
         budget_s=float(settings.exchange_budget_s),
+        unit=lambda: unit_spending_token(request),
     )
     return form_view(form)

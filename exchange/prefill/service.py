@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -132,16 +134,20 @@ def prefill(
     waiters: Waiters,
     budget_s: float,
     at: datetime | None = None,
+    unit: Callable[[], AbstractContextManager[Session]] | None = None,
 ) -> Form:
     """Run the scenario's exchanges for ``caller`` (a requester system) and return the form.
-    Raises only for a request that does not fit the scenario (422) or an unusable scenario."""
+    Raises only for a request that does not fit the scenario (422) or an unusable scenario.
+
+    ``unit`` opens the transaction the decisions are made in (``transaction(factory)`` if
+    not given; the route passes one that also records the caller's token as used)."""
     with transaction(factory) as session:
         checked = load_scenario(session, request.scenario)
         plan = make_plan(session, checked, caller=caller, request=request, at=at or utcnow())
     prefill_id = new_id()
     events: dict[str, threading.Event] = {}
     try:
-        with transaction(factory) as session:
+        with (unit or (lambda: transaction(factory)))() as session:
             decided = _decide_all(
                 session,
                 plan,

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit import entries
+from catalog.departments.models import UsedTokenId
 from kit.actors import operator
 from tests import factories
 from tests.exchange.prefill_world import FATHER, MOTHER
@@ -91,3 +93,33 @@ def test_the_body_and_header_keys_must_agree(client: TestClient, office: SystemK
     response = client.post("/v1/prefill", json=body, headers=headers)
     assert response.status_code == 422
     assert "disagree" in response.json()["detail"]
+
+
+def _used_tokens(hub: Hub) -> int:
+    with hub.factory() as session:
+        return int(session.scalar(select(func.count()).select_from(UsedTokenId)) or 0)
+
+
+def test_a_pre_fill_spends_its_token_with_its_decisions_and_a_replay_is_a_401(
+    client: TestClient, office: SystemKeyPair, hub: Hub
+) -> None:
+    headers = office.headers()
+    before = _used_tokens(hub)
+    assert client.post("/v1/prefill", json=BODY, headers=headers).status_code == 200
+    assert _used_tokens(hub) == before + 1
+    replayed = client.post("/v1/prefill", json=BODY, headers=headers)
+    assert replayed.status_code == 401
+    assert replayed.json()["detail"] == "token replayed: this jti was already used"
+    with hub.factory() as session:
+        assert len(entries(session, actions=["prefill:run"])) == 1
+
+
+def test_a_pre_fill_refused_before_its_decisions_spends_its_token_all_the_same(
+    client: TestClient, office: SystemKeyPair
+) -> None:
+    headers = office.headers()
+    refused = client.post("/v1/prefill", json={**BODY, "subjects": {}}, headers=headers)
+    assert refused.status_code == 422
+    again = client.post("/v1/prefill", json=BODY, headers=headers)
+    assert again.status_code == 401
+    assert again.json()["error"] == "TokenRefused"
