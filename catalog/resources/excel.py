@@ -11,11 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
-
-import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from typing import TYPE_CHECKING, Final
 
 from catalog.resources.documents import Parsed, parse_date
 from catalog.resources.inputs import ItemInput, ResourceInput, split_list
@@ -30,6 +26,9 @@ from catalog.resources.vocab import (
     flag_label,
     parse_flag,
 )
+
+if TYPE_CHECKING:  # pandas and openpyxl load only when a workbook is read or written
+    import pandas as pd
 
 SHEET: Final = "信息资源"
 # column heading → field of the entry (plain) or of the item (``items.``)
@@ -102,6 +101,8 @@ class SheetOrigin:
 
 def read_workbook(data: bytes) -> tuple[list[Parsed], list[str]]:
     """Entries and problems from every sheet that has a 信息资源代码 column."""
+    import pandas as pd
+
     try:
         sheets = pd.read_excel(
             io.BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False, header=0
@@ -211,6 +212,9 @@ def _flag(text: str, where: str, problems: list[str]) -> bool | None:
 
 def write_workbook(resources: Iterable[Resource], provider_names: Mapping[str, str]) -> bytes:
     """The entries in the same layout, one row per item, every cell as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET

@@ -10,9 +10,7 @@ from typing import Annotated
 
 import typer
 
-from exchange.agent import load_config
 from kit.errors import TongbanError
-from tongban.agent import Agent
 from tongban.cli.common import fail, settings
 
 
@@ -22,6 +20,11 @@ def agent(
 ) -> None:
     """Answer the department's exchange requests from its own data, signed with the system's
     key (see docs/agent.md); SIGINT or SIGTERM stops it cleanly."""
+    # The agent and its connectors (pandas among them) load only when an agent starts, not
+    # for every other command.
+    from exchange.agent import load_config
+    from tongban.agent import Agent
+
     env = settings()
     logging.basicConfig(
         level=env.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
