@@ -58,16 +58,25 @@ def require(*roles: str, spends_token: bool = False) -> Any:
     (:func:`unit_spending_token`); a token the route did not get to spend (it failed before
     its transaction, or never opened one) is recorded once the route is over."""
 
-    def check(request: Request) -> Iterator[Principal]:
-        setattr(request.state, DEFER_TOKEN, spends_token)
-        who = principal(request)
+    def allowed(who: Principal) -> Principal:
+        if roles and not who.has(*roles):
+            raise Forbidden(
+                f"this needs one of the roles {', '.join(sorted(roles))}; "
+                f"the caller has {', '.join(sorted(who.roles)) or 'none'}"
+            )
+        return who
+
+    if not spends_token:
+
+        def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+            return allowed(who)
+
+        return Depends(check)
+
+    def check_spending(request: Request) -> Iterator[Principal]:
+        setattr(request.state, DEFER_TOKEN, True)
         try:
-            if roles and not who.has(*roles):
-                raise Forbidden(
-                    f"this needs one of the roles {', '.join(sorted(roles))}; "
-                    f"the caller has {', '.join(sorted(who.roles)) or 'none'}"
-                )
-            yield who
+            yield allowed(principal(request))
         finally:
             spend: SpendToken | None = getattr(request.state, SPEND_TOKEN, None)
             if spend is not None:
@@ -75,7 +84,7 @@ def require(*roles: str, spends_token: bool = False) -> Any:
                 with transaction(request.app.state.session_factory) as session:
                     spend(session, strict=False)
 
-    return Depends(check, scope="function")
+    return Depends(check_spending, scope="function")
 
 
 @contextmanager
