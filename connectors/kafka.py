@@ -33,9 +33,10 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "session_timeout_ms": 6000,
     "heartbeat_interval_ms": 1000,
     # How long the broker may hold a fetch that finds nothing. The embedded broker does not
-    # answer a held fetch when a message arrives; it answers when the wait is over, so on it
-    # this is the latency of every hop: a message to a consumer that is already waiting took
-    # p50 5 / 10 / 10 / 26 ms at 10 / 25 / 50 / 100 ms (Apache Kafka answers at once). Each
+    # answer a held fetch as soon as a message arrives, only some time later, up to half the
+    # wait, so on it this sets the latency of every hop: a message to a consumer that is
+    # already waiting took p50 5 / 10 / 10 / 26 ms at 10 / 25 / 50 / 100 ms, and at most
+    # 7 / 27 / 101 ms at 10 / 50 / 200 ms (Apache Kafka answers at once). Each
     # idle consumer asks again 1000/fetch_max_wait_ms times a second: 13.5 / 6.5 / 3.9 /
     # 2.2 % of a core at those settings, and the demo runs seven. At 50 ms one sync exchange
     # took p50 45 ms instead of 65 ms at 100 ms (`python -m bench.exchange`, 1 caller); the
