@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from exchange import active_grant_count
+from kit.db import checkpoint_wal
 from kit.errors import TongbanError
 from kit.outbox import Relay
 from tongban.audit_worker import install as install_audit
@@ -21,6 +23,8 @@ from tongban.settings import Settings
 from tongban.wiring import Hub, build_hub
 
 Worker = Callable[[Hub, threading.Event], list[threading.Thread]]
+
+log = logging.getLogger(__name__)
 
 
 def _render_error(_: Request, exc: Exception) -> JSONResponse:
@@ -49,6 +53,24 @@ def start_relay(hub: Hub, stop: threading.Event) -> list[threading.Thread]:
     return [relay.start(stop)]
 
 
+def start_wal_checkpoints(hub: Hub, stop: threading.Event) -> list[threading.Thread]:
+    """On SQLite, checkpoint the write-ahead log every ``wal_checkpoint_s`` from a thread of
+    its own, so that no request's commit does it (see ``kit.db.AUTO_CHECKPOINT_PAGES``)."""
+    if hub.engine.dialect.name != "sqlite":
+        return []
+
+    def run() -> None:
+        while not stop.wait(hub.settings.wal_checkpoint_s):
+            try:
+                checkpoint_wal(hub.engine)
+            except Exception:
+                log.exception("WAL checkpoint failed; trying again")
+
+    thread = threading.Thread(target=run, name="wal-checkpoints", daemon=True)
+    thread.start()
+    return [thread]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -57,11 +79,12 @@ def create_app(
     extra_routers: list[APIRouter] | None = None,
 ) -> FastAPI:
     """Build the hub's API. ``workers`` run in background threads for the app's lifetime
-    (by default the outbox relay and the audit checkpointer); the caller of ``create_app``
+    (by default the outbox relay, the audit checkpointer, the exchange workers and, on
+    SQLite, the WAL checkpoints); the caller of ``create_app``
     owns ``hub`` if it passes one."""
     owns_hub = hub is None
     the_hub = hub or build_hub(settings or Settings.from_env())
-    default = [start_relay, start_checkpointer, start_exchange_workers]
+    default = [start_relay, start_checkpointer, start_exchange_workers, start_wal_checkpoints]
     chosen = default if workers is None else workers
 
     @asynccontextmanager

@@ -1,7 +1,7 @@
 """Running a pre-fill (一件事预填): one call fans the scenario out into exchanges, waits for
 them together, and merges their signed answers into the form.
 
-1. The scenario is checked against the catalog and the plan is made (one read transaction).
+1. The scenario is checked against the catalog and the plan is made (one read-only unit).
 2. Each (resource, subject) group is decided by the broker — the decision
    :func:`exchange.runtime.request_exchange` makes for ``POST /v1/exchanges``, with the
    grant, consent and frequency checks — all in one transaction
@@ -9,7 +9,7 @@ them together, and merges their signed answers into the form.
    touches only its own fields; the relay sends the requests together once it commits.
 3. One ``prefill:run`` leaf links the exchanges (in the same transaction).
 4. The replies are awaited at once, within one budget (:func:`wait_all`).
-5. The form is read back from the exchanges' rows.
+5. The form is read back from the exchanges' rows (one read-only unit).
 
 This function owns its transactions (it is a boundary, like the exchange route); a provider
 that is down or silent leaves its fields ``pending`` or ``unavailable``, never an error.
@@ -34,7 +34,7 @@ from exchange.prefill.plan import REFUSED, Ask, Plan, PrefillRequest, Skip, make
 from exchange.prefill.waiting import wait_all
 from exchange.runtime import Exchange, ExchangeAsk, Topics, Waiters, request_exchanges
 from kit.actors import Principal
-from kit.db import SessionFactory, new_id, transaction, utcnow
+from kit.db import SessionFactory, new_id, reading, transaction, utcnow
 from kit.errors import TongbanError
 
 SYNC = "sync"
@@ -141,7 +141,7 @@ def prefill(
 
     ``unit`` opens the transaction the decisions are made in (``transaction(factory)`` if
     not given; the route passes one that also records the caller's token as used)."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         checked = load_scenario(session, request.scenario)
         plan = make_plan(session, checked, caller=caller, request=request, at=at or utcnow())
     prefill_id = new_id()
@@ -177,7 +177,7 @@ def _assemble(
     factory: SessionFactory, prefill_id: str, plan: Plan, decided: list[Decided], leaf: int
 ) -> Form:
     ids = [d.exchange_id for d in decided]
-    with transaction(factory) as session:
+    with reading(factory) as session:
         rows = {e.id: e for e in session.scalars(select(Exchange).where(Exchange.id.in_(ids)))}
         by_field: dict[str, Exchange] = {}
         for d in decided:

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from kit.db import make_engine, reading, session_factory, transaction
+from kit.db import (
+    AUTO_CHECKPOINT_PAGES,
+    checkpoint_wal,
+    make_engine,
+    reading,
+    session_factory,
+    transaction,
+)
 
 
 def _factory(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -75,5 +82,42 @@ def test_what_a_reading_unit_of_work_writes_is_never_kept(tmp_path: Path) -> Non
             session.execute(text("INSERT INTO notes (body) VALUES ('lost')"))
         with reading(factory) as session:
             assert session.scalar(text("SELECT count(*) FROM notes")) == 1
+    finally:
+        engine.dispose()
+
+
+def _fill(engine, rows: int = 500) -> None:  # type: ignore[no-untyped-def]
+    """About half a megabyte of new pages, all still in the write-ahead log."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE blobs (id INTEGER PRIMARY KEY, body TEXT)"))
+        conn.execute(text("INSERT INTO blobs (body) VALUES (:body)"), [{"body": "x" * 1000}] * rows)
+
+
+def test_commits_leave_the_log_to_a_checkpoint_long_after_sqlites_default(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        with engine.connect() as conn:
+            pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        assert pages == AUTO_CHECKPOINT_PAGES > 1000
+        _fill(engine, rows=2000)  # about 2 MB: past the default threshold, not past ours
+        assert (tmp_path / "wal.db").stat().st_size < 100_000
+    finally:
+        engine.dispose()
+
+
+def test_a_wal_checkpoint_copies_the_log_into_the_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        _fill(engine)
+        before = path.stat().st_size
+        found = checkpoint_wal(engine)
+        assert found is not None
+        pages, copied = found
+        assert pages > 100
+        assert copied == pages
+        assert path.stat().st_size > before + 400_000
+        with reading(session_factory(engine)) as session:
+            assert session.scalar(text("SELECT count(*) FROM blobs")) == 500
     finally:
         engine.dispose()

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from kit.db import transaction, utcnow
 from tests.consent import factories as cf
 from tests.exchange import app_factories as af
+from tongban.app import start_wal_checkpoints
 from tongban.cli import app as cli
 from tongban.settings import Settings
-from tongban.wiring import Hub
+from tongban.wiring import Hub, build_hub
 
 
 def retire(client: TestClient, headers: dict[str, str], code: str) -> tuple[int, str]:
@@ -60,3 +65,27 @@ def test_the_periodic_deadlines_job_also_expires_ended_consents(
     assert json.loads(first.stdout)["consents_expired"] == [ended.id]
     second = CliRunner().invoke(cli, ["deadlines"])
     assert json.loads(second.stdout)["consents_expired"] == []
+
+
+def test_the_hub_checkpoints_its_sqlite_log_from_a_thread_of_its_own(tmp_path: Path) -> None:
+    hub = build_hub(Settings(data_dir=tmp_path, wal_checkpoint_s=0.02), connect_bus=False)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+    try:
+        path = Path(str(hub.engine.url.database))
+        with hub.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE blobs (id INTEGER PRIMARY KEY, body TEXT)"))
+            conn.execute(text("INSERT INTO blobs (body) VALUES (:b)"), [{"b": "x" * 1000}] * 500)
+        before = path.stat().st_size  # the new pages are still in the write-ahead log
+        threads = start_wal_checkpoints(hub, stop)
+        deadline = time.monotonic() + 10
+        while path.stat().st_size < before + 400_000 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert path.stat().st_size >= before + 400_000
+        assert [t.name for t in threads] == ["wal-checkpoints"]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(5)
+        hub.close()
+    assert not any(t.is_alive() for t in threads)
