@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Table, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kit.db import Base, utcnow
+from kit.db import Base, table_of, utcnow
 
 
 class AuditLeaf(Base):
@@ -74,12 +74,6 @@ class SubjectSalt(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-LEAVES = _table(AuditLeaf)
-REFS = _table(AuditRef)
-HEAD = _table(AuditHead)
+LEAVES = table_of(AuditLeaf)
+REFS = table_of(AuditRef)
+HEAD = table_of(AuditHead)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import JSON, CursorResult, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, CursorResult, DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -55,6 +55,13 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         list[Any]: JSON(),
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The mapped class's table, for statements built once and run as Core."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def utcnow() -> datetime:

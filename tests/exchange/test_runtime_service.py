@@ -85,6 +85,34 @@ def test_a_granted_consented_request_writes_the_row_its_leaf_and_the_request_mes
     assert message.payload["reply_topic"] == Topics(hub.settings.topic_prefix).replies
 
 
+def test_the_exchange_returned_is_the_sessions_object_for_the_row_as_written(
+    hub: Hub, s: Scene
+) -> None:
+    values = {
+        "caller": s.asking.principal,
+        "grant_id": s.grant_id,
+        "subject_type": "person",
+        "subject_id": s.person,
+        "items": ["name"],
+        "purpose": PURPOSE,
+        "consent_id": s.consent_id,
+        "idempotency_key": "key-1",
+        "topics": Topics(hub.settings.topic_prefix),
+    }
+    with transaction(hub.factory) as session:
+        made = request_exchange(session, **values).exchange  # type: ignore[arg-type]
+        assert session.get(Exchange, made.id) is made
+        assert not session.dirty
+    with transaction(hub.factory) as session:
+        leaf = entries(session, actions=["exchange:request"], refs={"exchange": made.id})[0]
+        row = session.get(Exchange, made.id)
+        assert row is not None
+        assert row is not made
+        for column in Exchange.__table__.columns:
+            assert getattr(row, column.key) == getattr(made, column.key), column.key
+    assert made.request_leaf == leaf.index
+
+
 def _nothing_written(hub: Hub, s: Scene) -> bool:
     with transaction(hub.factory) as session:
         rows = session.scalars(select(Exchange)).all()
