@@ -11,19 +11,73 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import CursorResult, Select, bindparam, select, update
+from sqlalchemy.orm import Session
 
 from audit import subject_ref
 from consent.errors import ConsentFrequencyExceeded
 from consent.identity import CHINA
 from consent.models import Basis, Consent, ConsentUse, State
 from consent.values import ConsentDecision
+from kit.db import table_of
 
 NONE = "none"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a check reads of a consent record (its columns of the same names)."""
+
+    id: str
+    lawful_basis: str
+    legal_reference: str | None
+    items: list[Any]
+    sensitive_requested: list[Any]
+    sensitive_items: list[Any]
+    onward_transfer: bool
+    valid_from: datetime
+    valid_until: datetime
+    max_uses: int | None
+    use_period: str
+    state: str
+    active_leaf_index: int | None
+
+
+def _terms_query(*, by_id: bool, lock: bool) -> Select[Any]:
+    query = select(*(getattr(Consent, f.name) for f in fields(Terms))).where(
+        Consent.subject == bindparam("subject_ref"),
+        Consent.recipient == bindparam("recipient_code"),
+        Consent.purpose == bindparam("purpose_ref"),
+    )
+    if by_id:
+        query = query.where(Consent.id == bindparam("consent_ref"))
+    query = query.order_by(Consent.id)
+    return query.with_for_update() if lock else query
+
+
+# Built once, as are the use counter's statements (building and keying a statement cost
+# about as much as running it): by (one record named, locked).
+_TERMS = {
+    (by_id, lock): _terms_query(by_id=by_id, lock=lock)
+    for by_id in (False, True)
+    for lock in (False, True)
+}
+_USES = table_of(ConsentUse)
+_COUNT = (
+    update(_USES)
+    .where(
+        _USES.c.consent_id == bindparam("consent_ref"), _USES.c.period == bindparam("period_ref")
+    )
+    .values(uses=_USES.c.uses + 1, last_used_at=bindparam("used_at"))
+)
+_COUNT_CAPPED = _COUNT.where(_USES.c.uses < bindparam("cap"))
+_USED = select(ConsentUse.uses).where(
+    ConsentUse.consent_id == bindparam("consent_ref"), ConsentUse.period == bindparam("period_ref")
+)
 
 
 def check(
@@ -77,25 +131,17 @@ def _records(
     purpose: str,
     consent_id: str | None,
     lock: bool,
-) -> list[Consent]:
-    query = select(Consent).where(
-        Consent.subject == subject, Consent.recipient == recipient, Consent.purpose == purpose
-    )
+) -> list[Terms]:
+    """The terms of the subject's records for this recipient and purpose, read from the
+    database (the session's pending changes flushed first), never from objects it holds."""
+    keys = {"subject_ref": subject, "recipient_code": recipient, "purpose_ref": purpose}
     if consent_id is not None:
-        query = query.where(Consent.id == consent_id)
-    # The decision reads no record's events: they load only if something else asks for them
-    # (the relationship would otherwise read them all in a second query on every check).
-    query = (
-        query.order_by(Consent.id)
-        .options(lazyload(Consent.events))
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        query = query.with_for_update()
-    return list(session.scalars(query))
+        keys["consent_ref"] = consent_id
+    rows = session.execute(_TERMS[consent_id is not None, lock], keys)
+    return [Terms(*row) for row in rows]
 
 
-def _preferred(records: list[Consent]) -> list[Consent]:
+def _preferred(records: list[Terms]) -> list[Terms]:
     """Statutory duties first, then consents, the most recently given first."""
     return sorted(
         records,
@@ -104,7 +150,7 @@ def _preferred(records: list[Consent]) -> list[Consent]:
 
 
 def _fit(
-    consent: Consent, wanted: list[str], flagged: set[str], at: datetime, onward: bool
+    consent: Terms, wanted: list[str], flagged: set[str], at: datetime, onward: bool
 ) -> tuple[str | None, tuple[str, ...]]:
     """(why ``consent`` does not cover the flow or None, the items it leaves uncovered)."""
     everything = tuple(wanted)
@@ -138,7 +184,7 @@ def _refused(reason: str, missing: list[str]) -> ConsentDecision:
     )
 
 
-def _allowed(session: Session, consent: Consent, at: datetime, *, count: bool) -> ConsentDecision:
+def _allowed(session: Session, consent: Terms, at: datetime, *, count: bool) -> ConsentDecision:
     _count_use(session, consent, at, count=count)
     statutory = consent.lawful_basis == Basis.STATUTORY_DUTY
     reason = (
@@ -157,7 +203,7 @@ def _allowed(session: Session, consent: Consent, at: datetime, *, count: bool) -
     )
 
 
-def period_of(consent: Consent, at: datetime) -> tuple[str, datetime]:
+def period_of(consent: Terms, at: datetime) -> tuple[str, datetime]:
     """The use period ``at`` falls in (Beijing time) and when it ends."""
     local = at.astimezone(CHINA)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -172,28 +218,23 @@ def period_of(consent: Consent, at: datetime) -> tuple[str, datetime]:
     return "validity", consent.valid_until
 
 
-def _count_use(session: Session, consent: Consent, at: datetime, *, count: bool) -> None:
+def _count_use(session: Session, consent: Terms, at: datetime, *, count: bool) -> None:
     """Refuse past the cap; count one use when asked. The record's row lock (taken by
     ``check`` when counting) serialises the counter of one record, so the period's row is
     bumped in one conditional statement and read only when that changed nothing (the
     period's first use, or the cap reached)."""
     period, ends = period_of(consent, at)
+    keys = {"consent_ref": consent.id, "period_ref": period}
     if count:
-        bump = (
-            update(ConsentUse)
-            .where(ConsentUse.consent_id == consent.id, ConsentUse.period == period)
-            .values(uses=ConsentUse.uses + 1, last_used_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        if consent.max_uses is not None:
-            bump = bump.where(ConsentUse.uses < consent.max_uses)
-        if cast(CursorResult[Any], session.execute(bump)).rowcount == 1:
+        if consent.max_uses is None:
+            bumped = session.execute(_COUNT, {**keys, "used_at": at})
+        else:
+            bumped = session.execute(
+                _COUNT_CAPPED, {**keys, "used_at": at, "cap": consent.max_uses}
+            )
+        if cast(CursorResult[Any], bumped).rowcount == 1:
             return
-    uses = session.scalar(
-        select(ConsentUse.uses).where(
-            ConsentUse.consent_id == consent.id, ConsentUse.period == period
-        )
-    )
+    uses = session.scalar(_USED, keys)
     if consent.max_uses is not None and (uses or 0) >= consent.max_uses:
         raise ConsentFrequencyExceeded(
             f"consent {consent.id} allows {consent.max_uses} uses per {consent.use_period}; "

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from catalog.resources.errors import ResourceNotFound, ResourceNotPublished
@@ -46,6 +46,10 @@ class PublishedVersion:
         return next((i for i in self.items if i.key == key), None)
 
 
+# The status is read at every exchange decision, with a statement built once.
+_STATUS = select(Resource.id, Resource.status, Resource.published_at).where(
+    Resource.code == bindparam("code_ref"), Resource.version == bindparam("version_ref")
+)
 _KEPT: dict[tuple[str, datetime | None], PublishedVersion] = {}
 _LOCK = threading.Lock()
 
@@ -68,11 +72,7 @@ def published_version(session: Session, code: str, version: int) -> PublishedVer
     """Version ``version`` of ``code`` if it is PUBLISHED now; raises
     :class:`ResourceNotFound` or :class:`ResourceNotPublished` as
     :func:`catalog.published_resource` does."""
-    row = session.execute(
-        select(Resource.id, Resource.status, Resource.published_at).where(
-            Resource.code == code, Resource.version == version
-        )
-    ).one_or_none()
+    row = session.execute(_STATUS, {"code_ref": code, "version_ref": version}).one_or_none()
     if row is None:
         raise ResourceNotFound(f"信息资源 {code} 没有第 {version} 版")
     if row.status != Status.PUBLISHED:

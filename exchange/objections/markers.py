@@ -6,10 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from exchange.objections.models import OPEN, Objection
+
+# Asked at every exchange decision, so built once (building and keying a statement cost
+# about as much as running it).
+_OPEN_ON_ITEMS = (
+    select(Objection.id, Objection.item, Objection.status, Objection.raised_at)
+    .where(
+        Objection.resource_code == bindparam("resource_ref"),
+        Objection.subject == bindparam("subject_ref"),
+        Objection.item.in_(bindparam("item_keys", expanding=True)),
+        Objection.status.in_([str(s) for s in OPEN]),
+    )
+    .order_by(Objection.raised_at, Objection.id)
+)
 
 
 @dataclass(frozen=True)
@@ -36,16 +49,8 @@ def under_objection(
     item; items without one are absent. Corrected, confirmed, rejected or closed: none."""
     if not items:
         return {}
-    rows = session.scalars(
-        select(Objection)
-        .where(
-            Objection.resource_code == resource_code,
-            Objection.subject == subject,
-            Objection.item.in_(list(items)),
-            Objection.status.in_([str(s) for s in OPEN]),
-        )
-        .order_by(Objection.raised_at, Objection.id)
-    ).all()
+    keys = {"resource_ref": resource_code, "subject_ref": subject, "item_keys": list(items)}
+    rows = session.execute(_OPEN_ON_ITEMS, keys).all()
     markers: dict[str, ObjectionMarker] = {}
     for row in rows:
         markers.setdefault(

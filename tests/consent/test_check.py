@@ -224,3 +224,14 @@ def test_a_named_consent_id_restricts_the_check_to_that_record(session: Session)
     withdraw(session, consent_id=first.id, actor=f.citizen(ident))
     assert not ask(session, first, consent_id=first.id).allowed
     assert ask(session, first).consent_id == second.id
+
+
+def test_the_check_reads_the_record_with_the_sessions_unflushed_changes(
+    session: Session,
+) -> None:
+    consent = f.given(session, f.person(f.adult_id()))
+    session.flush()
+    consent.valid_until = utcnow() - timedelta(minutes=1)  # changed, not yet flushed
+    decision = ask(session, consent)
+    assert not decision.allowed
+    assert "expired" in decision.reason
