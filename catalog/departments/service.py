@@ -9,7 +9,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from audit import record
@@ -225,21 +225,25 @@ class KeyHolder:
     enabled: bool
 
 
+# Read for every system token and every signed reply, so built once.
+_KEY_HOLDER = (
+    select(
+        SystemKey.jwk,
+        System.id,
+        System.department_code,
+        System.name,
+        System.roles,
+        System.enabled,
+    )
+    .join(System, System.id == SystemKey.system_id)
+    .where(SystemKey.kid == bindparam("kid_ref"), SystemKey.retired_at.is_(None))
+)
+
+
 def key_holder(session: Session, kid: str) -> KeyHolder | None:
     """The active (not retired) key ``kid`` and its system, read in one query; None if there
     is no such key or it was retired."""
-    row = session.execute(
-        select(
-            SystemKey.jwk,
-            System.id,
-            System.department_code,
-            System.name,
-            System.roles,
-            System.enabled,
-        )
-        .join(System, System.id == SystemKey.system_id)
-        .where(SystemKey.kid == kid, SystemKey.retired_at.is_(None))
-    ).one_or_none()
+    row = session.execute(_KEY_HOLDER, {"kid_ref": kid}).one_or_none()
     if row is None:
         return None
     jwk, system_id, department_code, name, roles, enabled = row

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
 from exchange.runtime.events import REPLY
-from exchange.runtime.replies import check_reply, poison, record_dead_letter, record_reply
+from exchange.runtime.replies import (
+    check_reply,
+    lock_exchanges,
+    poison,
+    read_exchanges,
+    record_dead_letter,
+    record_reply,
+)
 from exchange.runtime.topics import Topics
 from kit.db import SessionFactory, reading, transaction
 from kit.events import Envelope
@@ -74,13 +81,16 @@ class ReplyHandler:
             # Rows are locked in one order, so two processes recording overlapping batches
             # (a reply delivered twice across a rebalance) cannot deadlock on PostgreSQL.
             replies.sort(key=lambda reply: str(reply[2].payload.get("exchange_id")))
+            ids = [i for _, _, e in replies if isinstance(i := e.payload.get("exchange_id"), str)]
             with reading(self.factory) as session:
-                verdicts = [check_reply(session, envelope) for _, _, envelope in replies]
+                known = read_exchanges(session, ids)
+                verdicts = [check_reply(session, e, known=known) for _, _, e in replies]
             with transaction(self.factory) as session:
+                locked = lock_exchanges(session, ids)
                 for (topic, value, envelope), verdict in zip(replies, verdicts, strict=True):
                     try:
                         recorded = record_reply(
-                            session, envelope, topics=self.topics, verdict=verdict
+                            session, envelope, topics=self.topics, verdict=verdict, locked=locked
                         )
                     except (ReplyMalformed, UnknownExchange):
                         # raised before anything is written: the others still go in

@@ -8,11 +8,12 @@ reply to an earlier attempt after the first valid one, leaves it as it is.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from audit import Action, record
@@ -48,8 +49,27 @@ def _exchange_id(payload: dict[str, Any]) -> str:
     return value
 
 
+# Built once: every reply reads its exchange, and then locks it to record the answer.
+_BY_IDS = select(Exchange).where(Exchange.id.in_(bindparam("exchange_ids", expanding=True)))
+_LOCK_BY_IDS = _BY_IDS.order_by(Exchange.id).with_for_update()
+_LOCK = select(Exchange).where(Exchange.id == bindparam("exchange_ref")).with_for_update()
+
+
 def _locked(session: Session, exchange_id: str) -> Exchange | None:
-    return session.scalar(select(Exchange).where(Exchange.id == exchange_id).with_for_update())
+    return session.scalar(_LOCK, {"exchange_ref": exchange_id})
+
+
+def read_exchanges(session: Session, ids: Iterable[str]) -> dict[str, Exchange]:
+    """The exchanges among ``ids`` that exist, by id, in one query."""
+    rows = session.scalars(_BY_IDS, {"exchange_ids": sorted(set(ids))})
+    return {ex.id: ex for ex in rows}
+
+
+def lock_exchanges(session: Session, ids: Iterable[str]) -> dict[str, Exchange]:
+    """:func:`read_exchanges`, their rows locked in id order (one statement), for recording
+    a batch of replies (see :func:`record_reply`)."""
+    rows = session.scalars(_LOCK_BY_IDS, {"exchange_ids": sorted(set(ids))})
+    return {ex.id: ex for ex in rows}
 
 
 @dataclass(frozen=True)
@@ -65,16 +85,20 @@ class Verdict:
         return self.exchange_id == ex.id and self.message_id == envelope.id
 
 
-def check_reply(session: Session, envelope: Envelope) -> Verdict | None:
+def check_reply(
+    session: Session, envelope: Envelope, *, known: Mapping[str, Exchange] | None = None
+) -> Verdict | None:
     """Verify a reply before the transaction that records it. Checking the signature, the
     key and the data only reads (the exchange's checked columns never change once it is
     made), so it need not hold up other writers; :func:`record_reply` then only records.
     None when the message is not a reply to a PENDING exchange: ``record_reply`` decides
-    what that means."""
+    what that means. ``known`` holds exchanges the caller read already (by id)."""
     if envelope.type != REPLY:
         return None
     exchange_id = envelope.payload.get("exchange_id")
-    ex = session.get(Exchange, exchange_id) if isinstance(exchange_id, str) else None
+    if not isinstance(exchange_id, str):
+        return None
+    ex = (known or {}).get(exchange_id) or session.get(Exchange, exchange_id)
     if ex is None or ex.state.done:
         return None
     try:
@@ -90,15 +114,18 @@ def record_reply(
     topics: Topics,
     at: datetime | None = None,
     verdict: Verdict | None = None,
+    locked: Mapping[str, Exchange] | None = None,
 ) -> Recorded:
     """Record a provider's reply to a PENDING exchange: FULFILLED / NOT_FOUND / UNAVAILABLE
     when every check passes, else FAILED with the reason and no data. The checks are made
     here unless ``verdict`` (from :func:`check_reply` on this very message) holds them.
-    Raises :class:`ReplyMalformed` or :class:`UnknownExchange` for a message the hub cannot
-    place."""
+    ``locked`` holds exchanges this transaction has locked already (:func:`lock_exchanges`);
+    any other is locked here. Raises :class:`ReplyMalformed` or :class:`UnknownExchange`
+    for a message the hub cannot place."""
     if envelope.type != REPLY:
         raise ReplyMalformed(f"expected an exchange:reply, not {envelope.type!r}")
-    ex = _locked(session, _exchange_id(envelope.payload))
+    exchange_id = _exchange_id(envelope.payload)
+    ex = (locked or {}).get(exchange_id) or _locked(session, exchange_id)
     if ex is None:
         raise UnknownExchange(f"no exchange {envelope.payload['exchange_id']}")
     if ex.state.done:
