@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Index, LargeBinary, String, event, insert, select, update
+from sqlalchemy import Index, LargeBinary, String, bindparam, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from kit.db import Base, reading, transaction, utcnow
+from kit.db import Base, reading, table_of, transaction, utcnow
 from kit.events import Envelope
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,17 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)
 
 
+# Every exchange writes to the outbox and the relay reads and marks each row, so these
+# statements are built once.
+_OUTBOX = table_of(OutboxMessage)
+_INSERT = insert(_OUTBOX)
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("row_ids", expanding=True)))
+    .values(sent_at=bindparam("sent"))
+)
+
+
 def enqueue(session: Session, *, topic: str, event: Envelope) -> None:
     """Add ``event`` for ``topic`` to the current transaction's outbox."""
     enqueue_many(session, [(topic, event)])
@@ -51,7 +62,7 @@ def enqueue_many(session: Session, messages: Sequence[tuple[str, Envelope]]) -> 
     if not messages:
         return
     session.execute(
-        insert(OutboxMessage),
+        _INSERT,
         [
             {
                 "message_id": event.id,
@@ -118,16 +129,17 @@ class Relay:
         self.batch = batch
         self.wakeup = wakeup or Wakeup()
         self.poll_interval = poll_interval
+        self._pending = (
+            select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.key, _OUTBOX.c.body)
+            .where(_OUTBOX.c.sent_at.is_(None))
+            .order_by(_OUTBOX.c.id)
+            .limit(batch)
+        )
 
     def pending(self) -> list[tuple[int, str, str, bytes]]:
         # Only a read: on SQLite it must neither queue for the write lock nor hold it.
         with reading(self.factory) as session:
-            rows = session.execute(
-                select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.body)
-                .where(OutboxMessage.sent_at.is_(None))
-                .order_by(OutboxMessage.id)
-                .limit(self.batch)
-            ).all()
+            rows = session.execute(self._pending).all()
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def run_once(self) -> int:
@@ -139,11 +151,7 @@ class Relay:
             self.publisher.publish(topic, key.encode(), body)
         self.publisher.flush(30.0)
         with transaction(self.factory) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r[0] for r in rows]))
-                .values(sent_at=utcnow())
-            )
+            session.execute(_MARK_SENT, {"row_ids": [r[0] for r in rows], "sent": utcnow()})
         return len(rows)
 
     def drain(self) -> int:
