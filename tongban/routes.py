@@ -19,13 +19,17 @@ from tongban.api import router as hub_router
 
 
 def routers() -> list[APIRouter]:
-    sharing = [applications_router, grants_router, objections_router, inbox_router, prefill_router]
+    """In the order a request's path is matched: the routes a department system calls for
+    every exchange come first (matching walks the routes one by one, and under load that
+    walk took about a fifth of the event loop's time when the exchanges came fifth)."""
+    sharing = [applications_router, grants_router, objections_router, inbox_router]
     return [
+        exchanges_router,
+        prefill_router,
         hub_router,
         departments_router,
         resources_router,
         consent_router,
-        exchanges_router,
         audit_router,
         *sharing,
     ]
