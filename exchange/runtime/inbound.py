@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
 from exchange.runtime.events import REPLY
 from exchange.runtime.replies import (
+    Leaves,
     check_reply,
     lock_exchanges,
     poison,
@@ -87,10 +88,16 @@ class ReplyHandler:
                 verdicts = [check_reply(session, e, known=known) for _, _, e in replies]
             with transaction(self.factory) as session:
                 locked = lock_exchanges(session, ids)
+                leaves = Leaves()
                 for (topic, value, envelope), verdict in zip(replies, verdicts, strict=True):
                     try:
                         recorded = record_reply(
-                            session, envelope, topics=self.topics, verdict=verdict, locked=locked
+                            session,
+                            envelope,
+                            topics=self.topics,
+                            verdict=verdict,
+                            locked=locked,
+                            leaves=leaves,
                         )
                     except (ReplyMalformed, UnknownExchange):
                         # raised before anything is written: the others still go in
@@ -98,6 +105,7 @@ class ReplyHandler:
                         continue
                     if recorded.changed and recorded.exchange_id is not None:
                         changed.append(recorded.exchange_id)
+                leaves.write(session)
         for topic, value in alone:
             found = self.handle(topic, value, stop)
             if found is not None:

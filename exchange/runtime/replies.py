@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from audit import Action, record
+from audit import Action, LeafDraft, record, record_many
 from exchange.runtime.callbacks import notify_completion
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
 from exchange.runtime.events import BROKER, REPLY, dead_letter_envelope, leaf_refs
@@ -72,6 +72,29 @@ def lock_exchanges(session: Session, ids: Iterable[str]) -> dict[str, Exchange]:
     return {ex.id: ex for ex in rows}
 
 
+@dataclass
+class Leaves:
+    """The result leaves of a batch of recorded replies, appended together when the batch
+    is written (one reservation of the log instead of one per reply)."""
+
+    drafts: list[tuple[Exchange, LeafDraft]] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        """Append the leaves in the order the replies were recorded and note each one's
+        index on its exchange; call it before the transaction commits."""
+        entries = record_many(session, [draft for _, draft in self.drafts])
+        for (ex, _), entry in zip(self.drafts, entries, strict=True):
+            ex.result_leaf = entry.index
+        self.drafts = []
+
+
+def _result_leaf(session: Session, ex: Exchange, draft: LeafDraft, leaves: Leaves | None) -> None:
+    if leaves is None:
+        ex.result_leaf = record_many(session, [draft])[0].index
+    else:
+        leaves.drafts.append((ex, draft))
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The checks of one reply message to one exchange, made ahead of recording it (see
@@ -115,13 +138,15 @@ def record_reply(
     at: datetime | None = None,
     verdict: Verdict | None = None,
     locked: Mapping[str, Exchange] | None = None,
+    leaves: Leaves | None = None,
 ) -> Recorded:
     """Record a provider's reply to a PENDING exchange: FULFILLED / NOT_FOUND / UNAVAILABLE
     when every check passes, else FAILED with the reason and no data. The checks are made
     here unless ``verdict`` (from :func:`check_reply` on this very message) holds them.
     ``locked`` holds exchanges this transaction has locked already (:func:`lock_exchanges`);
-    any other is locked here. Raises :class:`ReplyMalformed` or :class:`UnknownExchange`
-    for a message the hub cannot place."""
+    any other is locked here. The result leaf is appended now, or with ``leaves`` when the
+    caller writes those (an exchange's ``result_leaf`` is set then). Raises
+    :class:`ReplyMalformed` or :class:`UnknownExchange` for a message the hub cannot place."""
     if envelope.type != REPLY:
         raise ReplyMalformed(f"expected an exchange:reply, not {envelope.type!r}")
     exchange_id = _exchange_id(envelope.payload)
@@ -140,9 +165,9 @@ def record_reply(
         except Refused as refused:
             found = refused
     if isinstance(found, Refused):
-        fail(session, ex, reason=found.reason, topics=topics, digests=digests, at=at)
+        fail(session, ex, reason=found.reason, topics=topics, digests=digests, at=at, leaves=leaves)
     else:
-        _fulfil(session, ex, found, jws=str(jws), digest=digests["jws"], at=at)
+        _fulfil(session, ex, found, jws=str(jws), digest=digests["jws"], at=at, leaves=leaves)
         notify_completion(session, ex, topics)
     return Recorded(ex.id, ex.status, changed=True)
 
@@ -155,6 +180,7 @@ def _fulfil(
     jws: str,
     digest: str,
     at: datetime | None,
+    leaves: Leaves | None,
 ) -> None:
     ex.status = OUTCOME_STATUS[verified.outcome]
     ex.outcome = verified.outcome
@@ -167,10 +193,9 @@ def _fulfil(
     reason = verified.claims.get("reason")
     ex.reason = str(reason)[:MAX_REASON] if reason else None
     provider = Principal(kind=SYSTEM, id=verified.provider_system, department=ex.provider_code)
-    entry = record(
-        session,
-        action=Action.EXCHANGE_FULFIL,
-        actor=provider,
+    draft = LeafDraft(
+        Action.EXCHANGE_FULFIL,
+        provider,
         subject=ex.subject,
         refs={**leaf_refs(ex), "kid": verified.kid},
         outcome=verified.outcome,
@@ -178,7 +203,7 @@ def _fulfil(
         digests={"jws": digest},
         commitment=ex.subject_commitment or None,
     )
-    ex.result_leaf = entry.index
+    _result_leaf(session, ex, draft, leaves)
 
 
 def fail(
@@ -191,18 +216,19 @@ def fail(
     outcome: str = "failed",
     digests: dict[str, str] | None = None,
     at: datetime | None = None,
+    leaves: Leaves | None = None,
 ) -> None:
     """End ``ex`` without data (FAILED, UNAVAILABLE when the provider never answered, or
-    DEAD) with an ``exchange:fail`` or ``exchange:dead-letter`` leaf giving the reason."""
+    DEAD) with an ``exchange:fail`` or ``exchange:dead-letter`` leaf giving the reason
+    (appended now, or with ``leaves``)."""
     ex.status = status
     ex.outcome = outcome
     ex.reason = reason[:MAX_REASON]
     ex.completed_at = at or utcnow()
     action = Action.EXCHANGE_DEAD_LETTER if status is Status.DEAD else Action.EXCHANGE_FAIL
-    entry = record(
-        session,
-        action=action,
-        actor=BROKER,
+    draft = LeafDraft(
+        action,
+        BROKER,
         subject=ex.subject,
         refs=leaf_refs(ex),
         outcome=outcome,
@@ -210,7 +236,7 @@ def fail(
         digests=digests or {},
         commitment=ex.subject_commitment or None,
     )
-    ex.result_leaf = entry.index
+    _result_leaf(session, ex, draft, leaves)
     notify_completion(session, ex, topics)
 
 

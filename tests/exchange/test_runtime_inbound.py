@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
+from audit import entries
 from exchange import Exchange, ExchangeStatus, ReplyHandler, Topics
 from kit.db import transaction
 from kit.events import Envelope
@@ -119,3 +120,25 @@ def test_a_batch_is_recorded_in_exchange_id_order_whatever_order_it_came_in(
     # rows locked (and their leaves written) in one order: two processes recording
     # overlapping batches cannot deadlock
     assert [e.id for e in rows] == sorted(a["exchange_id"] for a in asked)
+
+
+def test_each_reply_of_a_batch_notes_the_index_of_its_own_result_leaf(hub: Hub, s: Scene) -> None:
+    topics = Topics(hub.settings.topic_prefix)
+    asked = requests(hub, s, 3)
+    batch = [
+        reply_for(asked[0], s.answering),
+        reply_for(asked[1], s.answering, key=forged_key()),  # FAILED: an exchange:fail leaf
+        reply_for(asked[2], s.answering, outcome="not_found"),
+    ]
+    ReplyHandler(hub.factory, topics=topics).handle_many(
+        [(topics.replies, r.to_bytes()) for r in batch]
+    )
+    with transaction(hub.factory) as session:
+        for a in asked:
+            ex = session.get(Exchange, a["exchange_id"])
+            assert ex is not None
+            [leaf] = entries(
+                session, refs={"exchange": ex.id}, actions=["exchange:fulfil", "exchange:fail"]
+            )
+            assert ex.result_leaf == leaf.index
+            assert leaf.action == ("exchange:fail" if ex.status == "FAILED" else "exchange:fulfil")
