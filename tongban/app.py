@@ -55,8 +55,9 @@ def start_relay(hub: Hub, stop: threading.Event) -> list[threading.Thread]:
 
 def start_wal_checkpoints(hub: Hub, stop: threading.Event) -> list[threading.Thread]:
     """On SQLite, checkpoint the write-ahead log every ``wal_checkpoint_s`` from a thread of
-    its own, so that no request's commit does it (see ``kit.db.AUTO_CHECKPOINT_PAGES``)."""
-    if hub.engine.dialect.name != "sqlite":
+    its own, so that no request's commit does it (see ``kit.db.AUTO_CHECKPOINT_PAGES``).
+    A ``wal_checkpoint_s`` of 0 or less leaves the checkpoints to SQLite."""
+    if hub.engine.dialect.name != "sqlite" or hub.settings.wal_checkpoint_s <= 0:
         return []
 
     def run() -> None:

@@ -56,7 +56,8 @@ class Settings:
     audit_origin: str = ""  # checkpoint origin and key name; empty = tongban/<hub_id>
     # relay
     relay_poll_s: float = 0.2
-    # SQLite: how often the hub checkpoints the write-ahead log (kit.db.checkpoint_wal)
+    # SQLite: how often the hub checkpoints the write-ahead log (kit.db.checkpoint_wal);
+    # 0 leaves it to SQLite, inside the commit that takes the log past 10,000 pages
     wal_checkpoint_s: float = 0.1
     # demo: the port of the market regulation department's interface (tongban demo)
     demo_market_port: int = 8100

@@ -89,3 +89,11 @@ def test_the_hub_checkpoints_its_sqlite_log_from_a_thread_of_its_own(tmp_path: P
             thread.join(5)
         hub.close()
     assert not any(t.is_alive() for t in threads)
+
+
+def test_a_checkpoint_interval_of_zero_leaves_the_checkpoints_to_sqlite(tmp_path: Path) -> None:
+    hub = build_hub(Settings(data_dir=tmp_path, wal_checkpoint_s=0), connect_bus=False)
+    try:
+        assert start_wal_checkpoints(hub, threading.Event()) == []
+    finally:
+        hub.close()
