@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kit.db import Base, utcnow
+from kit.db import Base, insert_if_absent, utcnow
 
 
 class ProcessedMessage(Base):
@@ -20,15 +20,10 @@ class ProcessedMessage(Base):
 
 def first_delivery(session: Session, *, consumer: str, message_id: str) -> bool:
     """True the first time ``consumer`` sees ``message_id`` (and remember it in this
-    transaction); False for a redelivery. Two racing transactions cannot both commit the
-    same pair: the primary key refuses the second, which rolls back and is redelivered."""
-    seen = session.scalar(
-        select(ProcessedMessage.message_id).where(
-            ProcessedMessage.consumer == consumer, ProcessedMessage.message_id == message_id
-        )
+    transaction); False for a redelivery. Of two transactions racing with the same message,
+    the second waits for the first (:func:`kit.db.insert_if_absent`) and then gets False."""
+    return insert_if_absent(
+        session,
+        ProcessedMessage,
+        {"consumer": consumer, "message_id": message_id, "processed_at": utcnow()},
     )
-    if seen is not None:
-        return False
-    session.add(ProcessedMessage(consumer=consumer, message_id=message_id))
-    session.flush()
-    return True

@@ -1,5 +1,5 @@
-"""``insert_if_absent``: one row per key, on SQLite and PostgreSQL, even when two writers race
-for the same key."""
+"""``insert_if_absent`` (and ``first_delivery``, built on it): one row per key, on SQLite and
+PostgreSQL, even when two writers race for the same key."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from catalog.departments.models import UsedTokenId
 from kit.db import insert_if_absent, transaction, utcnow
+from kit.inbox import first_delivery
 from tongban.wiring import Hub
 
 
@@ -51,3 +52,28 @@ def test_of_writers_racing_for_one_key_exactly_one_inserts_and_none_fails(hub: H
     assert sorted(won) == [False] * 5 + [True]
     with transaction(hub.factory) as s:
         assert s.scalar(select(func.count()).select_from(UsedTokenId)) == 1
+
+
+def test_of_consumers_racing_with_one_message_exactly_one_handles_it(hub: Hub) -> None:
+    start = threading.Barrier(4)
+    firsts: list[bool] = []
+    failed: list[BaseException] = []
+
+    def consumer() -> None:
+        try:
+            start.wait(5)
+            with transaction(hub.factory) as s:
+                firsts.append(first_delivery(s, consumer="c", message_id="m-1"))
+        except BaseException as exc:  # a racing redelivery must not fail its transaction
+            failed.append(exc)
+
+    threads = [threading.Thread(target=consumer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert failed == []
+    assert sorted(firsts) == [False] * 3 + [True]
+    with transaction(hub.factory) as s:
+        assert not first_delivery(s, consumer="c", message_id="m-1")
+        assert first_delivery(s, consumer="other", message_id="m-1")
