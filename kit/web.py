@@ -14,11 +14,13 @@ write transaction per call; the authenticator then leaves a :data:`SpendToken` o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Protocol
 
+from anyio import CancelScope
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from kit.actors import Principal
@@ -56,7 +58,11 @@ def require(*roles: str, spends_token: bool = False) -> Any:
 
     With ``spends_token`` the route records a system token as used in its own transaction
     (:func:`unit_spending_token`); a token the route did not get to spend (it failed before
-    its transaction, or never opened one) is recorded once the route is over."""
+    its transaction, or never opened one) is recorded once the route is over.
+
+    Both are coroutines that hand only the authentication to the threadpool (it reads the
+    database), so a route crosses threads once for its caller and once for its own work: a
+    plain ``def`` dependency is a crossing of its own, and a ``def`` generator two."""
 
     def allowed(who: Principal) -> Principal:
         if roles and not who.has(*roles):
@@ -68,23 +74,28 @@ def require(*roles: str, spends_token: bool = False) -> Any:
 
     if not spends_token:
 
-        def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-            return allowed(who)
+        async def check(request: Request) -> Principal:
+            return allowed(await run_in_threadpool(principal, request))
 
         return Depends(check)
 
-    def check_spending(request: Request) -> Iterator[Principal]:
+    async def check_spending(request: Request) -> AsyncIterator[Principal]:
         setattr(request.state, DEFER_TOKEN, True)
         try:
-            yield allowed(principal(request))
+            yield allowed(await run_in_threadpool(principal, request))
         finally:
             spend: SpendToken | None = getattr(request.state, SPEND_TOKEN, None)
-            if spend is not None:
+            if spend is not None:  # rarely: the route failed before its transaction
                 setattr(request.state, SPEND_TOKEN, None)
-                with transaction(request.app.state.session_factory) as session:
-                    spend(session, strict=False)
+                with CancelScope(shield=True):
+                    await run_in_threadpool(_spend_unclaimed, request, spend)
 
     return Depends(check_spending, scope="function")
+
+
+def _spend_unclaimed(request: Request, spend: SpendToken) -> None:
+    with transaction(request.app.state.session_factory) as session:
+        spend(session, strict=False)
 
 
 @contextmanager

@@ -190,7 +190,7 @@ def test_the_exchange_spends_its_token_with_the_request_and_a_replay_is_a_401(
     assert _exchanges(fast_hub) == 1
 
 
-@pytest.mark.parametrize("refusal", ["consent missing", "no idempotency key"])
+@pytest.mark.parametrize("refusal", ["consent missing", "no idempotency key", "malformed body"])
 def test_a_refused_exchange_spends_its_token_all_the_same(
     plain: TestClient, fast_hub: Hub, refusal: str
 ) -> None:
@@ -198,6 +198,8 @@ def test_a_refused_exchange_spends_its_token_all_the_same(
     body = s.body()
     if refusal == "no idempotency key":
         del body["idempotency_key"]
+    if refusal == "malformed body":  # refused by the request's model, after authentication
+        body["items"] = []
     headers = s.asking.headers()
     first = plain.post("/v1/exchanges", json=body, headers=headers)
     assert first.status_code in (403, 422), first.text
