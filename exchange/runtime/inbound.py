@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from catalog import KeyHolder
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
 from exchange.runtime.events import REPLY
 from exchange.runtime.replies import (
@@ -85,7 +86,8 @@ class ReplyHandler:
             ids = [i for _, _, e in replies if isinstance(i := e.payload.get("exchange_id"), str)]
             with reading(self.factory) as session:
                 known = read_exchanges(session, ids)
-                verdicts = [check_reply(session, e, known=known) for _, _, e in replies]
+                keys: dict[str, KeyHolder | None] = {}  # a batch's replies share their signers
+                verdicts = [check_reply(session, e, known=known, keys=keys) for _, _, e in replies]
             with transaction(self.factory) as session:
                 locked = lock_exchanges(session, ids)
                 leaves = Leaves()

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from audit import Action, LeafDraft, record, record_many
+from catalog import KeyHolder
 from exchange.runtime.callbacks import notify_completion
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
 from exchange.runtime.events import BROKER, REPLY, dead_letter_envelope, leaf_refs
@@ -109,13 +110,18 @@ class Verdict:
 
 
 def check_reply(
-    session: Session, envelope: Envelope, *, known: Mapping[str, Exchange] | None = None
+    session: Session,
+    envelope: Envelope,
+    *,
+    known: Mapping[str, Exchange] | None = None,
+    keys: dict[str, KeyHolder | None] | None = None,
 ) -> Verdict | None:
     """Verify a reply before the transaction that records it. Checking the signature, the
     key and the data only reads (the exchange's checked columns never change once it is
     made), so it need not hold up other writers; :func:`record_reply` then only records.
     None when the message is not a reply to a PENDING exchange: ``record_reply`` decides
-    what that means. ``known`` holds exchanges the caller read already (by id)."""
+    what that means. ``known`` holds exchanges the caller read already (by id), ``keys`` the
+    signing keys read in the same unit (see :func:`exchange.runtime.verify.verify_reply`)."""
     if envelope.type != REPLY:
         return None
     exchange_id = envelope.payload.get("exchange_id")
@@ -125,7 +131,7 @@ def check_reply(
     if ex is None or ex.state.done:
         return None
     try:
-        return Verdict(ex.id, envelope.id, verify_reply(session, ex, envelope.payload))
+        return Verdict(ex.id, envelope.id, verify_reply(session, ex, envelope.payload, keys=keys))
     except Refused as refused:
         return Verdict(ex.id, envelope.id, refused)
 

@@ -4,8 +4,8 @@ The signing key must be an active key of an enabled system of the provider depar
 JWS must verify, its claims must match the request (exchange, resource, schema, subject
 commitment, grant, provider), its data may hold only requested items, and found data must
 conform to the resource's unified schema for those items. Parsed public keys are cached by
-their key material; the key's status and its system's are still read for every reply, in
-one query.
+their key material; the key's status and its system's are read in one query, once per reply
+or, for a batch of replies checked in one read-only unit, once per key (``keys``).
 """
 
 from __future__ import annotations
@@ -58,12 +58,20 @@ def _public_key(x: str) -> Ed25519PublicKey:
     return public_key_from_jwk({"kty": "OKP", "crv": "Ed25519", "x": x})
 
 
-def verify_reply(session: Session, ex: Exchange, payload: dict[str, Any]) -> Verified:
-    """Every check on a reply to ``ex``; raises :class:`Refused` naming the first failure."""
+def verify_reply(
+    session: Session,
+    ex: Exchange,
+    payload: dict[str, Any],
+    *,
+    keys: dict[str, KeyHolder | None] | None = None,
+) -> Verified:
+    """Every check on a reply to ``ex``; raises :class:`Refused` naming the first failure.
+    ``keys`` keeps the signing keys read so far (by kid) for the other replies checked in
+    the same unit; give it only within one transaction, whose snapshot they were read in."""
     jws = payload.get("jws")
     if not isinstance(jws, str) or not jws:
         raise Refused("the reply carries no signed payload")
-    key = _signer(session, ex, jws)
+    key = _signer(session, ex, jws, {} if keys is None else keys)
     system_id = key.system_id
     if payload.get("provider_system") != system_id:
         raise Refused(f"the reply names a provider system other than the signer {system_id}")
@@ -76,14 +84,19 @@ def verify_reply(session: Session, ex: Exchange, payload: dict[str, Any]) -> Ver
     return Verified(claims, key.kid, system_id, outcome, _issued_at(claims))
 
 
-def _signer(session: Session, ex: Exchange, jws: str) -> KeyHolder:
+def _signer(
+    session: Session, ex: Exchange, jws: str, keys: dict[str, KeyHolder | None]
+) -> KeyHolder:
     try:
         kid = jws_header(jws).get("kid")
     except TongbanError as exc:
         raise Refused(f"the signed payload is not a compact JWS ({exc.detail})") from exc
     if not isinstance(kid, str) or not kid:
         raise Refused("the signed payload names no key (kid)")
-    key = key_holder(session, kid)
+    if kid in keys:
+        key = keys[kid]
+    else:
+        key = keys[kid] = key_holder(session, kid)
     if key is None:
         raise Refused(f"key {kid} is not an active registered key")
     if key.department_code != ex.provider_code:

@@ -142,3 +142,36 @@ def test_each_reply_of_a_batch_notes_the_index_of_its_own_result_leaf(hub: Hub, 
             )
             assert ex.result_leaf == leaf.index
             assert leaf.action == ("exchange:fail" if ex.status == "FAILED" else "exchange:fulfil")
+
+
+def test_a_batch_reads_each_signing_key_once_and_still_refuses_an_unknown_one(
+    hub: Hub, s: Scene
+) -> None:
+    topics = Topics(hub.settings.topic_prefix)
+    asked = requests(hub, s, 4)
+    batch = [
+        reply_for(asked[0], s.answering),
+        reply_for(asked[1], s.answering, key=forged_key()),  # a kid the hub does not know
+        reply_for(asked[2], s.answering),
+        reply_for(asked[3], s.answering, outcome="not_found"),
+    ]
+    key_reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "system_keys" in statement:
+            key_reads.append(statement)
+
+    event.listen(hub.engine, "before_cursor_execute", seen)
+    try:
+        ReplyHandler(hub.factory, topics=topics).handle_many(
+            [(topics.replies, r.to_bytes()) for r in batch]
+        )
+    finally:
+        event.remove(hub.engine, "before_cursor_execute", seen)
+    assert len(key_reads) == 2  # the provider's key, and the forged one found to be unknown
+    assert statuses(hub, [a["exchange_id"] for a in asked]) == [
+        ExchangeStatus.FULFILLED,
+        ExchangeStatus.FAILED,
+        ExchangeStatus.FULFILLED,
+        ExchangeStatus.NOT_FOUND,
+    ]
