@@ -157,7 +157,7 @@ def start_exchange_workers(hub: Hub, stop: threading.Event) -> list[threading.Th
     s = hub.settings
     topics = Topics(s.topic_prefix)
     waiters = waiters_in(hub.extras)
-    handler = ReplyHandler(hub.factory, topics=topics)
+    handler = ReplyHandler(hub.factory, topics=topics, on_recorded=waiters.hand_over)
     ready = hub.extras.setdefault(READY, threading.Event())
 
     replies = GroupLoop(

@@ -9,7 +9,8 @@ them together, and merges their signed answers into the form.
    touches only its own fields; the relay sends the requests together once it commits.
 3. One ``prefill:run`` leaf links the exchanges (in the same transaction).
 4. The replies are awaited at once, within one budget (:func:`wait_all`).
-5. The form is read back from the exchanges' rows (one read-only unit).
+5. The form is made from the exchanges' rows: as the reply worker of this process handed
+   them over, or read back (one read-only unit) for the rest.
 
 This function owns its transactions (it is a boundary, like the exchange route); a provider
 that is down or silent leaves its fields ``pending`` or ``unavailable``, never an error.
@@ -146,6 +147,7 @@ def prefill(
         plan = make_plan(session, checked, caller=caller, request=request, at=at or utcnow())
     prefill_id = new_id()
     events: dict[str, threading.Event] = {}
+    recorded: dict[str, Exchange] = {}
     try:
         with (unit or (lambda: transaction(factory)))() as session:
             decided = _decide_all(
@@ -167,40 +169,60 @@ def prefill(
                 refused=len(plan.asks) - len(decided),
             )
         wait_all(factory, events, budget_s=budget_s, poll_s=waiters.poll_s)
+        for exchange_id in events:
+            if (row := waiters.recorded(exchange_id)) is not None:
+                recorded[exchange_id] = row
     finally:
         for exchange_id in events:
             waiters.release(exchange_id)
-    return _assemble(factory, prefill_id, plan, decided, leaf)
+    return _assemble(factory, prefill_id, plan, decided, leaf, recorded)
 
 
 def _assemble(
-    factory: SessionFactory, prefill_id: str, plan: Plan, decided: list[Decided], leaf: int
+    factory: SessionFactory,
+    prefill_id: str,
+    plan: Plan,
+    decided: list[Decided],
+    leaf: int,
+    recorded: dict[str, Exchange],
 ) -> Form:
-    ids = [d.exchange_id for d in decided]
+    """The form from the exchanges' rows: those this process's reply worker handed over as it
+    recorded them, and the rest (answered elsewhere, decided before, or still pending) read
+    back, the form made while their unit is open (its rollback expires what it read)."""
+    missing = [d.exchange_id for d in decided if d.exchange_id not in recorded]
+    if not missing:
+        return _form(prefill_id, plan, decided, leaf, recorded)
     with reading(factory) as session:
-        rows = {e.id: e for e in session.scalars(select(Exchange).where(Exchange.id.in_(ids)))}
-        by_field: dict[str, Exchange] = {}
-        for d in decided:
-            for f in d.ask.fields:
-                by_field[f.key] = rows[d.exchange_id]
-        fields: list[FormField] = []
-        for f in plan.scenario.fields:
-            if f.source is None:
-                fields.append(entered(f))
-            elif f.key in by_field:
-                fields.append(from_exchange(f, by_field[f.key]))
-            else:
-                skip = plan.skipped[f.key]
-                fields.append(set_aside(f, skip.status, skip.reason, skip.error))
-        refs = tuple(
-            ExchangeRef(
-                id=d.exchange_id,
-                resource_code=d.ask.resource,
-                role=d.ask.role,
-                grant_id=d.ask.grant_id,
-                provider_code=rows[d.exchange_id].provider_code,
-                status=rows[d.exchange_id].status,
-            )
-            for d in decided
+        found = session.scalars(select(Exchange).where(Exchange.id.in_(missing)))
+        rows = {**recorded, **{e.id: e for e in found}}
+        return _form(prefill_id, plan, decided, leaf, rows)
+
+
+def _form(
+    prefill_id: str, plan: Plan, decided: list[Decided], leaf: int, rows: dict[str, Exchange]
+) -> Form:
+    by_field: dict[str, Exchange] = {}
+    for d in decided:
+        for f in d.ask.fields:
+            by_field[f.key] = rows[d.exchange_id]
+    fields: list[FormField] = []
+    for f in plan.scenario.fields:
+        if f.source is None:
+            fields.append(entered(f))
+        elif f.key in by_field:
+            fields.append(from_exchange(f, by_field[f.key]))
+        else:
+            skip = plan.skipped[f.key]
+            fields.append(set_aside(f, skip.status, skip.reason, skip.error))
+    refs = tuple(
+        ExchangeRef(
+            id=d.exchange_id,
+            resource_code=d.ask.resource,
+            role=d.ask.role,
+            grant_id=d.ask.grant_id,
+            provider_code=rows[d.exchange_id].provider_code,
+            status=rows[d.exchange_id].status,
         )
+        for d in decided
+    )
     return Form(prefill_id, plan.scenario, tuple(fields), refs, leaf)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from catalog import KeyHolder
 from exchange.runtime.errors import ReplyMalformed, UnknownExchange
 from exchange.runtime.events import REPLY
+from exchange.runtime.models import Exchange
 from exchange.runtime.replies import (
     Leaves,
     check_reply,
@@ -43,11 +44,13 @@ class ReplyHandler:
         topics: Topics,
         unknown_retries: int = 3,
         retry_delay_s: float = 0.2,
+        on_recorded: Callable[[Exchange], None] | None = None,
     ) -> None:
         self.factory = factory
         self.topics = topics
         self.unknown_retries = unknown_retries
         self.retry_delay_s = retry_delay_s
+        self.on_recorded = on_recorded
 
     def handle(self, topic: str, value: bytes, stop: threading.Event | None = None) -> str | None:
         """Process one message; return the id of an exchange that changed, to wake its waiter.
@@ -69,7 +72,8 @@ class ReplyHandler:
         changed. The replies among them are checked in one read-only unit and recorded in one
         transaction, so a batch takes the write lock once; a message that is not a reply, or
         whose exchange is unknown or that cannot be placed, then goes through :meth:`handle`
-        on its own."""
+        on its own. Once the batch is committed, ``on_recorded`` is given each exchange it
+        changed (detached, every column loaded)."""
         replies: list[tuple[str, bytes, Envelope]] = []
         alone: list[tuple[str, bytes]] = []
         for topic, value in messages:
@@ -108,6 +112,9 @@ class ReplyHandler:
                     if recorded.changed and recorded.exchange_id is not None:
                         changed.append(recorded.exchange_id)
                 leaves.write(session)
+            if self.on_recorded is not None:  # committed: their rows as they now are
+                for exchange_id in changed:
+                    self.on_recorded(locked[exchange_id])
         for topic, value in alone:
             found = self.handle(topic, value, stop)
             if found is not None:

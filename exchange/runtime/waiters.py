@@ -33,11 +33,13 @@ _CREATE = threading.Lock()
 
 
 class Waiters:
-    """Exchange id → an event the reply worker sets; safe to share between threads."""
+    """Exchange id → an event the reply worker sets, and the row it recorded; safe to share
+    between threads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._events: dict[str, tuple[threading.Event, int]] = {}
+        self._recorded: dict[str, Exchange] = {}
         self._sole_reader = False
 
     def set_sole_reader(self, sole: bool) -> None:
@@ -61,6 +63,7 @@ class Waiters:
             event, count = self._events.get(exchange_id, (threading.Event(), 1))
             if count <= 1:
                 self._events.pop(exchange_id, None)
+                self._recorded.pop(exchange_id, None)
             else:
                 self._events[exchange_id] = (event, count - 1)
 
@@ -69,6 +72,23 @@ class Waiters:
             found = self._events.get(exchange_id)
         if found is not None:
             found[0].set()
+
+    def hand_over(self, ex: Exchange) -> None:
+        """Told by the reply worker once ``ex``'s change is committed: keep the row (detached,
+        every column loaded) for the exchange's waiters, if it has any, and wake them. They
+        answer from it instead of reading it back; they only read it."""
+        with self._lock:
+            found = self._events.get(ex.id)
+            if found is not None:
+                self._recorded[ex.id] = ex
+        if found is not None:
+            found[0].set()
+
+    def recorded(self, exchange_id: str) -> Exchange | None:
+        """The row the reply worker of this process handed over, while the exchange has a
+        waiter; None if another process recorded the reply, or none has come."""
+        with self._lock:
+            return self._recorded.get(exchange_id)
 
     def __len__(self) -> int:
         with self._lock:

@@ -101,6 +101,21 @@ def test_a_sync_exchange_answers_with_the_signed_payload_its_data_and_provenance
     assert jws_verify(result["signed_payload"], public_key_from_jwk(key))["data"] == result["data"]
 
 
+def test_the_sync_answer_is_the_exchange_as_recorded_and_as_read_later(
+    client: TestClient, fast_hub: Hub, s: Scene
+) -> None:
+    with provider(fast_hub, s):
+        answered = post(client, s)
+    assert answered.status_code == 200, answered.text
+    body = answered.json()
+    # answered from the row the reply worker handed over: every field as a read gives it
+    later = client.get(body["url"], headers=s.asking.headers())
+    assert later.status_code == 200
+    assert later.json() == body
+    assert body["result"]["signed_payload"]
+    assert body["completed_at"]
+
+
 def test_the_same_idempotency_key_twice_is_one_exchange_and_one_provider_call(
     client: TestClient, fast_hub: Hub, s: Scene
 ) -> None:

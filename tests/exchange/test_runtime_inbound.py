@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select
 
 from audit import entries
 from exchange import Exchange, ExchangeStatus, ReplyHandler, Topics
@@ -175,3 +175,27 @@ def test_a_batch_reads_each_signing_key_once_and_still_refuses_an_unknown_one(
         ExchangeStatus.FULFILLED,
         ExchangeStatus.NOT_FOUND,
     ]
+
+
+def test_each_exchange_a_batch_changed_is_handed_on_as_committed(hub: Hub, s: Scene) -> None:
+    topics = Topics(hub.settings.topic_prefix)
+    asked = requests(hub, s, 3)
+    batch = [
+        reply_for(asked[0], s.answering),
+        reply_for(asked[1], s.answering, outcome="not_found"),
+        reply_for(asked[0], s.answering),  # again: changes nothing more
+    ]
+    handed: list[Exchange] = []
+    handler = ReplyHandler(hub.factory, topics=topics, on_recorded=handed.append)
+    changed = handler.handle_many([(topics.replies, r.to_bytes()) for r in batch])
+    assert sorted(e.id for e in handed) == sorted(changed)
+    assert len(handed) == 2  # the third exchange got no reply
+    columns = [c.key for c in inspect(Exchange).column_attrs]
+    with transaction(hub.factory) as session:
+        for ex in handed:
+            assert inspect(ex).detached  # its unit is over; nothing loads lazily
+            row = session.get(Exchange, ex.id)
+            assert row is not None
+            for name in columns:  # every column loaded, as committed
+                assert ex.__dict__[name] == getattr(row, name), name
+    assert {e.status for e in handed} == {ExchangeStatus.FULFILLED, ExchangeStatus.NOT_FOUND}

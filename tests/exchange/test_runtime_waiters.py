@@ -54,3 +54,22 @@ def test_waiters_read_rows_soon_only_while_another_process_may_record_the_reply(
     assert waiters.poll_s == SOLE_POLL_S > POLL_S
     waiters.set_sole_reader(False)  # another hub process joined and took partitions
     assert waiters.poll_s == POLL_S
+
+
+def test_a_recorded_row_is_kept_for_its_waiters_only_while_they_wait(hub: Hub) -> None:
+    s = make_scene(hub.factory)
+    ex = ask(hub, s)
+    waiters = Waiters()
+    waiters.hand_over(ex)  # nobody waits: nothing is kept, nothing woken
+    assert waiters.recorded(ex.id) is None
+    first, second = waiters.register(ex.id), waiters.register(ex.id)
+    assert first is second
+    assert not first.is_set()
+    waiters.hand_over(ex)
+    assert first.is_set()
+    assert waiters.recorded(ex.id) is ex
+    waiters.release(ex.id)
+    assert waiters.recorded(ex.id) is ex  # the other waiter still answers from it
+    waiters.release(ex.id)
+    assert waiters.recorded(ex.id) is None
+    assert len(waiters) == 0
