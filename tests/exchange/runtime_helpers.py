@@ -56,7 +56,11 @@ _serial = itertools.count(1)
 
 
 def person_id(n: int | None = None) -> str:
-    return make_resident_id("330106", date(1990, 3, 7), (n or next(_serial)) % 900 + 1, "1")
+    """A distinct resident ID for each ``n`` (the next serial if not given): the sequence
+    code runs 1..499, then the birth date moves on a day."""
+    serial = n or next(_serial)
+    born = date(1990, 3, 7) + timedelta(days=serial // 499)
+    return make_resident_id("330106", born, serial % 499 + 1, "1")
 
 
 def record_of(identifier: str) -> dict[str, Any]:
@@ -65,7 +69,7 @@ def record_of(identifier: str) -> dict[str, Any]:
         "name": "张伟",
         "sex": "1",
         "ethnicity": "01",
-        "birth_date": "1990-03-07",
+        "birth_date": f"{identifier[6:10]}-{identifier[10:12]}-{identifier[12:14]}",
         "id_number": identifier,
         "address": "浙江省杭州市西湖区文三路100号3幢201室",
         "issuing_authority": "杭州市公安局西湖分局",
