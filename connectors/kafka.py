@@ -113,17 +113,17 @@ class KafkaBus:
             self._futures.append(future)
 
     def flush(self, timeout: float = 30.0) -> None:
-        """Wait for every published message to be acknowledged; raise if any failed (and
-        start over with new clients on next use)."""
+        """Wait for every message published before this call to be acknowledged; raise if
+        any failed (and start over with new clients on next use). A message another thread
+        publishes meanwhile is left to that thread's flush: the producer may not have waited
+        for it, so it would look refused."""
+        with self._lock:
+            futures, self._futures = self._futures, []
         try:
             self.producer.flush(timeout)
         except KafkaError as exc:
-            with self._lock:
-                self._futures = []
             self._start_over()
             raise Unavailable(f"Kafka did not acknowledge in {timeout} s: {exc}") from exc
-        with self._lock:
-            futures, self._futures = self._futures, []
         for future in futures:
             try:
                 future.get(timeout=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -97,3 +98,35 @@ def test_flush_raises_unavailable_when_the_bus_is_down(harness: Harness) -> None
 
     with pytest.raises(Unavailable):
         send()
+
+
+def test_a_flush_is_not_failed_by_a_message_another_thread_sends_meanwhile(
+    harness: Harness,
+) -> None:
+    """The hub's relay and, in tests, a stand-in provider share one bus: a flush answers for
+    what was sent before it, and a message sent from another thread while it waits is that
+    thread's to flush, not a failure of this one."""
+    bus, topic, other = harness.bus, f"t.{new_id()[:8]}", f"t.{new_id()[:8]}"
+    bus.publish(topic, b"k", b"warm")
+    bus.publish(other, b"k", b"warm")
+    bus.flush()
+    stop = threading.Event()
+    sent_alongside = [0]
+
+    def alongside() -> None:
+        while not stop.is_set():
+            bus.publish(other, b"k", b"v")
+            sent_alongside[0] += 1
+
+    thread = threading.Thread(target=alongside, daemon=True)
+    thread.start()
+    try:
+        for n in range(300):
+            bus.publish(topic, b"k", str(n).encode())
+            bus.flush()
+    finally:
+        stop.set()
+        thread.join(10)
+    bus.flush()
+    assert sent_alongside[0] > 0
+    assert [v for _, v in harness.read(topic, 301)][1:] == [str(n).encode() for n in range(300)]
