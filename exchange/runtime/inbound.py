@@ -112,9 +112,12 @@ class ReplyHandler:
                     if recorded.changed and recorded.exchange_id is not None:
                         changed.append(recorded.exchange_id)
                 leaves.write(session)
-            if self.on_recorded is not None:  # committed: their rows as they now are
-                for exchange_id in changed:
-                    self.on_recorded(locked[exchange_id])
+                # the rows as they are now (one the batch did not lock is in the session too)
+                rows = [locked.get(i) or session.get(Exchange, i) for i in changed]
+            if self.on_recorded is not None:  # once committed
+                for row in rows:
+                    if row is not None:
+                        self.on_recorded(row)
         for topic, value in alone:
             found = self.handle(topic, value, stop)
             if found is not None:
