@@ -98,6 +98,16 @@ def _spend_unclaimed(request: Request, spend: SpendToken) -> None:
         spend(session, strict=False)
 
 
+def token_to_spend(request: Request) -> SpendToken | None:
+    """Take over recording the caller's token as used (``require(..., spends_token=True)``):
+    None for a caller without a single-use token. Whoever takes it must record it, in the
+    work's transaction or, if the work fails, in one of its own (:func:`unit_spending_token`
+    does both)."""
+    spend: SpendToken | None = getattr(request.state, SPEND_TOKEN, None)
+    setattr(request.state, SPEND_TOKEN, None)
+    return spend
+
+
 @contextmanager
 def unit_spending_token(request: Request) -> Iterator[Session]:
     """The route's transaction, which first records the caller's token as used when the
@@ -105,8 +115,7 @@ def unit_spending_token(request: Request) -> Iterator[Session]:
     before any work. If the work fails, the token is still recorded, in a transaction of
     its own, so a refused request cannot be replayed either."""
     factory = request.app.state.session_factory
-    spend: SpendToken | None = getattr(request.state, SPEND_TOKEN, None)
-    setattr(request.state, SPEND_TOKEN, None)
+    spend = token_to_spend(request)
     if spend is None:
         with transaction(factory) as session:
             yield session

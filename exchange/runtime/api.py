@@ -1,7 +1,9 @@
 """HTTP routes for exchanges (数据调用): ask, poll, list.
 
 ``POST /v1/exchanges`` commits the exchange before it waits, so the relay can send the
-request at once; in sync mode it then waits up to ``exchange_budget_s`` for the answer.
+request at once; in sync mode it then waits up to ``exchange_budget_s`` for the answer. The
+calls that arrive together are decided together, in one transaction
+(:mod:`exchange.runtime.deciding`).
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from exchange.runtime.deciding import Decider, decider_in
 from exchange.runtime.errors import ExchangeFailed, InvalidExchangeRequest
-from exchange.runtime.models import SYNC, Exchange, Status
+from exchange.runtime.models import Exchange, Status
 from exchange.runtime.reading import get_exchange, list_exchanges, may_read_data
-from exchange.runtime.service import request_exchange
+from exchange.runtime.service import Call, ExchangeAsk
 from exchange.runtime.topics import Topics
 from exchange.runtime.views import detail, summary
 from exchange.runtime.waiters import wait_for, waiters_in
 from kit.actors import ROLE_REQUESTER, Principal
 from kit.db import reading
-from kit.web import DbSession, require, unit_spending_token
+from kit.web import DbSession, require, token_to_spend
 
 router = APIRouter(tags=["exchanges"])
 # The exchange records the caller's token as used in its own transaction (kit.web).
@@ -84,34 +87,28 @@ def create_exchange(
         raise InvalidExchangeRequest("the body and the Idempotency-Key header disagree")
     settings = _settings(request)
     factory = request.app.state.session_factory
-    waiters = waiters_in(request.app.state.hub.extras)
-    event = None
-    recorded = None
+    extras = request.app.state.hub.extras
+    waiters = waiters_in(extras)
+    decider = decider_in(extras, lambda: Decider(factory, Topics(settings.topic_prefix), waiters))
+    ask = ExchangeAsk(
+        grant_id=body.grant_id,
+        subject_type=body.subject.type,
+        subject_id=body.subject.id,
+        items=body.items,
+        purpose=body.purpose,
+        idempotency_key=key,
+        consent_id=body.consent_id,
+    )
+    decided = decider.decide(Call(who, ask, body.mode), spend=token_to_spend(request))
+    ex = decided.requested.exchange
+    if decided.event is None:
+        return _answer(ex, who)
     try:
-        with unit_spending_token(request) as session:
-            ex = request_exchange(
-                session,
-                caller=who,
-                grant_id=body.grant_id,
-                subject_type=body.subject.type,
-                subject_id=body.subject.id,
-                items=body.items,
-                purpose=body.purpose,
-                consent_id=body.consent_id,
-                mode=body.mode,
-                idempotency_key=key,
-                topics=Topics(settings.topic_prefix),
-            ).exchange
-            if ex.mode == SYNC and not ex.state.done:
-                event = waiters.register(ex.id)  # before commit: no wake-up can be missed
-        if event is None:
-            return _answer(ex, who)
         budget_s = float(settings.exchange_budget_s)
-        wait_for(factory, event, ex.id, budget_s=budget_s, poll_s=waiters.poll_s)
+        wait_for(factory, decided.event, ex.id, budget_s=budget_s, poll_s=waiters.poll_s)
         recorded = waiters.recorded(ex.id)
     finally:
-        if event is not None:
-            waiters.release(ex.id)
+        waiters.release(ex.id)
     if recorded is not None:  # as this process's reply worker committed it: no read back
         return _answer(recorded, who)
     with reading(factory) as session:

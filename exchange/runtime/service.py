@@ -120,7 +120,7 @@ def request_exchange(
     )
     requested = _request(session, caller, ask, mode=mode, at=at)
     if requested.created:
-        _announce(session, [requested.exchange], caller=caller, topics=topics)
+        _announce(session, [(requested.exchange, caller)], topics=topics)
     return requested
 
 
@@ -141,16 +141,49 @@ def request_exchanges(
     and the ``exchange:request`` leaves and outbox messages of the exchanges made are written
     after all the decisions, so the consent locks are taken after every grant lock and before
     the audit sequencer, in the order a single exchange takes them."""
-    hold_usage(session, [a.grant_id for a in asks], at or utcnow())
-    made_before = _made_under(session, caller.id, [a.idempotency_key for a in asks])
+    calls = [Call(caller, ask, mode) for ask in asks]
+    return request_for_many(session, calls, topics=topics, at=at)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One system's ask, in the mode it asked for: an entry of :func:`request_for_many`."""
+
+    caller: Principal
+    ask: ExchangeAsk
+    mode: str = SYNC
+
+
+def request_for_many(
+    session: Session,
+    calls: Sequence[Call],
+    *,
+    topics: Topics,
+    at: datetime | None = None,
+) -> list[Requested | TongbanError]:
+    """:func:`request_exchanges` for the asks of any number of systems (a batch of concurrent
+    calls decided in one transaction): the same locks in the same order, each decision in its
+    own savepoint, a refusal returned in its call's place."""
+    hold_usage(session, [c.ask.grant_id for c in calls], at or utcnow())
+    keys: dict[str, list[str]] = {}
+    for call in calls:
+        keys.setdefault(call.caller.id, []).append(call.ask.idempotency_key)
+    made_before = {
+        system_id: _made_under(session, system_id, wanted) for system_id, wanted in keys.items()
+    }
     outcomes: list[Requested | TongbanError] = []
-    for ask in asks:
+    made: list[tuple[Exchange, Principal]] = []
+    for call in calls:
+        known = made_before[call.caller.id]
         try:
-            outcomes.append(_request(session, caller, ask, mode=mode, at=at, known=made_before))
+            requested = _request(session, call.caller, call.ask, mode=call.mode, at=at, known=known)
         except TongbanError as exc:
             outcomes.append(exc)
-    made = [o.exchange for o in outcomes if isinstance(o, Requested) and o.created]
-    _announce(session, made, caller=caller, topics=topics)
+            continue
+        outcomes.append(requested)
+        if requested.created:
+            made.append((requested.exchange, call.caller))
+    _announce(session, made, topics=topics)
     return outcomes
 
 
@@ -369,10 +402,10 @@ def _insert(session: Session, ex: Exchange) -> None:
 
 
 def _announce(
-    session: Session, made: Sequence[Exchange], *, caller: Principal, topics: Topics
+    session: Session, made: Sequence[tuple[Exchange, Principal]], *, topics: Topics
 ) -> None:
-    """The ``exchange:request`` leaf of each exchange made (one reservation of the log) and
-    its request message in the outbox."""
+    """The ``exchange:request`` leaf of each exchange made, by the system that asked for it
+    (one reservation of the log), and its request message in the outbox."""
     drafts = [
         LeafDraft(
             Action.EXCHANGE_REQUEST,
@@ -382,13 +415,13 @@ def _announce(
             outcome="requested",
             commitment=ex.subject_commitment or None,
         )
-        for ex in made
+        for ex, caller in made
     ]
-    placed = list(zip(made, record_many(session, drafts), strict=True))
+    placed = list(zip([ex for ex, _ in made], record_many(session, drafts), strict=True))
     if placed:
         session.execute(
             _SET_REQUEST_LEAF, [{"exchange_id": ex.id, "leaf": entry.index} for ex, entry in placed]
         )
     for ex, entry in placed:
         set_committed_value(ex, "request_leaf", entry.index)
-    send_requests(session, made, topics)
+    send_requests(session, [ex for ex, _ in made], topics)
