@@ -1,7 +1,8 @@
 """The hub's exchange workers, started by ``create_app`` in every hub process:
 
 - the **reply consumer**: a Kafka group consumer (``<prefix>hub-replies``) on the reply and
-  dead-letter topics; the replies of a polled batch are recorded in one transaction
+  dead-letter topics, whose fetches the broker holds at most ``reply_fetch_wait_ms``; the
+  replies of a polled batch are recorded in one transaction
   (:meth:`exchange.ReplyHandler.handle_many`), and the in-process waiters of their exchanges
   are woken as soon as it commits; offsets are committed after each batch. It tells the
   waiters whether it holds every reply partition (then no reply is recorded elsewhere);
@@ -67,6 +68,7 @@ class GroupLoop:
         done: Callable[[str], None] = lambda found: None,
         holds_all: Callable[[bool], None] = lambda held: None,
         ready: threading.Event | None = None,
+        options: Mapping[str, Any] | None = None,
         name: str,
     ) -> None:
         self.bus = bus
@@ -79,9 +81,16 @@ class GroupLoop:
         self.done = done
         self.holds_all = holds_all
         self.ready = ready or threading.Event()
+        self.options = {**CONSUMER_OPTIONS, **(options or {})}
         self.name = name
         self.assigned: frozenset[str] = frozenset()  # "topic:partition" (for diagnostics)
         self._consumer: GroupConsumer | None = None
+
+    @property
+    def consumer_config(self) -> dict[str, Any]:
+        """The settings its consumer runs with, as kafka-python holds them (empty until the
+        consumer is made)."""
+        return dict(self._consumer.consumer.config) if self._consumer is not None else {}
 
     @property
     def rejoins(self) -> int:
@@ -94,7 +103,7 @@ class GroupLoop:
             try:
                 if consumer is None:
                     consumer = self.bus.consumer(
-                        self.topics, group_id=self.group_id, **CONSUMER_OPTIONS
+                        self.topics, group_id=self.group_id, **self.options
                     )
                 self._consumer = consumer
                 self._poll(consumer, stop)
@@ -170,6 +179,7 @@ def start_exchange_workers(hub: Hub, stop: threading.Event) -> list[threading.Th
         done=waiters.notify,
         holds_all=waiters.set_sole_reader,
         ready=ready,
+        options={"fetch_max_wait_ms": s.reply_fetch_wait_ms},
         name="exchange-replies",
     )
     sweeper = Sweeper(

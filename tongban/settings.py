@@ -51,6 +51,11 @@ class Settings:
     exchange_budget_s: float = 2.0
     exchange_max_attempts: int = 5
     exchange_resend_s: float = 3.0  # re-send a request still unanswered after this
+    # How long the broker may hold the reply consumer's fetch when no reply is there: on the
+    # embedded broker a reply reaches the hub up to half of this after it arrives, which a
+    # waiting sync call or pre-fill pays (docs/exchange.md, "Measuring"); the provider
+    # agents and the hub's other consumers keep kafka.CONSUMER_DEFAULTS' 50 ms
+    reply_fetch_wait_ms: int = 10
     # audit
     checkpoint_interval_s: float = 2.0
     audit_origin: str = ""  # checkpoint origin and key name; empty = tongban/<hub_id>

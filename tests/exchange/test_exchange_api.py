@@ -30,7 +30,7 @@ from tests.exchange.runtime_helpers import (
     reply_for,
 )
 from tongban.app import start_relay
-from tongban.exchange_worker import READY, start_exchange_workers
+from tongban.exchange_worker import LOOP, READY, start_exchange_workers
 from tongban.settings import Settings
 from tongban.wiring import Hub, build_hub
 
@@ -49,6 +49,21 @@ def fast_hub(settings: Settings) -> Iterator[Hub]:
     h = build_hub(quick, bus=KafkaBus(quick.kafka_bootstrap, client_id="test"))
     yield h
     h.close()
+
+
+def test_the_reply_consumer_fetches_with_the_wait_the_settings_give_it(
+    settings: Settings,
+) -> None:
+    hub = build_hub(
+        settings.with_(reply_fetch_wait_ms=17),
+        bus=KafkaBus(settings.kafka_bootstrap, client_id="test"),
+    )
+    try:
+        with live(hub):
+            assert hub.extras[READY].wait(30), "the reply worker did not join its group"
+            assert hub.extras[LOOP].consumer_config["fetch_max_wait_ms"] == 17
+    finally:
+        hub.close()
 
 
 def live(hub: Hub) -> TestClient:
