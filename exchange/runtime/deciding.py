@@ -31,10 +31,10 @@ from exchange.runtime.topics import Topics
 from exchange.runtime.waiters import Waiters
 from kit.db import SessionFactory, transaction
 from kit.errors import TongbanError
+from kit.shared import shared
 
 MAX_BATCH = 64
 _KEY = "exchange.decider"
-_CREATE = threading.Lock()
 
 Spend = Callable[..., None]  # kit.web.SpendToken: (session, *, strict=True)
 
@@ -207,9 +207,4 @@ class Decider:
 
 def decider_in(extras: MutableMapping[str, Any], make: Callable[[], Decider]) -> Decider:
     """The process's decider, kept in the hub's ``extras`` (made with ``make`` on first use)."""
-    with _CREATE:
-        found = extras.get(_KEY)
-        if not isinstance(found, Decider):
-            found = make()
-            extras[_KEY] = found
-        return found
+    return shared(extras, _KEY, Decider, make)

@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from exchange.runtime.models import Exchange, Status
 from kit.db import SessionFactory, reading
+from kit.shared import shared
 
 POLL_S = 0.025
 MAX_POLL_S = 0.2
 SOLE_POLL_S = 1.0
 _KEY = "exchange.waiters"
-_CREATE = threading.Lock()
 
 
 class Waiters:
@@ -97,12 +97,7 @@ class Waiters:
 
 def waiters_in(extras: MutableMapping[str, Any]) -> Waiters:
     """The process's waiters, kept in the hub's ``extras`` (created on first use)."""
-    with _CREATE:
-        found = extras.get(_KEY)
-        if not isinstance(found, Waiters):
-            found = Waiters()
-            extras[_KEY] = found
-        return found
+    return shared(extras, _KEY, Waiters, Waiters)
 
 
 def _status(factory: SessionFactory, exchange_id: str) -> str | None:
