@@ -149,26 +149,34 @@ def hold_usage(session: Session, grant_ids: Sequence[str], at: datetime) -> None
     the locks of all deciders in the same order. Counting still happens in :func:`authorize`."""
     day = local_date(at)
     ids = sorted(set(grant_ids))
-    held = set(
-        session.scalars(
+    of_day = GrantUsage.day == day
+    existing = set(session.scalars(select(GrantUsage.grant_id).where(_in(ids), of_day)))
+    if existing.issuperset(ids):  # the usual case: every row there, all locked at once
+        session.execute(
             select(GrantUsage.grant_id)
-            .where(GrantUsage.grant_id.in_(ids), GrantUsage.day == day)
+            .where(_in(ids), of_day)
             .order_by(GrantUsage.grant_id)
             .with_for_update()
         )
-    )
+        return
+    # A row to create (the day's first use of a grant) must be created in its place in the
+    # order: locking the rows already there first and creating the others after would take
+    # the locks out of order, and two transactions doing so deadlock on PostgreSQL.
     for grant_id in ids:
-        if grant_id in held or session.get(Grant, grant_id) is None:
+        lock = select(GrantUsage.grant_id).where(GrantUsage.grant_id == grant_id, of_day)
+        if session.scalar(lock.with_for_update()) is not None:
+            continue
+        if session.get(Grant, grant_id) is None:
             continue  # authorize refuses an unknown grant by name
         try:
             with session.begin_nested():
                 session.add(GrantUsage(grant_id=grant_id, day=day, count=0))
         except IntegrityError:  # another transaction created it first: wait for its lock
-            session.execute(
-                select(GrantUsage.grant_id)
-                .where(GrantUsage.grant_id == grant_id, GrantUsage.day == day)
-                .with_for_update()
-            )
+            session.execute(lock.with_for_update())
+
+
+def _in(ids: list[str]) -> Any:
+    return GrantUsage.grant_id.in_(ids)
 
 
 def _count_use(session: Session, grant: Any, at: datetime) -> None:

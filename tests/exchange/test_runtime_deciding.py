@@ -7,22 +7,34 @@ threads against the real database."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from audit import entries
 from exchange import ConsentMissing, Exchange, Topics
-from exchange.grants import PurposeMismatch
-from exchange.runtime import ExchangeAsk, Waiters
+from exchange.grants import PurposeMismatch, hold_usage, list_grants
+from exchange.grants.clock import local_date
+from exchange.grants.models import GrantUsage
+from exchange.runtime import ExchangeAsk, Waiters, request_exchanges
 from exchange.runtime.deciding import Decided, Decider
 from exchange.runtime.service import Call
-from kit.db import transaction
-from tests.exchange.runtime_helpers import PURPOSE, Scene, make_scene, outbox, person_id
+from kit.db import transaction, utcnow
+from tests.exchange.runtime_helpers import (
+    ITEMS,
+    PURPOSE,
+    Scene,
+    consented,
+    granted,
+    make_scene,
+    outbox,
+    person_id,
+    published_identity,
+)
 from tongban.auth import TokenRefused
 from tongban.wiring import Hub
 
@@ -97,7 +109,7 @@ def _run(
 
 
 def queued_behind(
-    hub: Hub, s: Scene, decider: Decider, calls: list[tuple[Call, Callable[..., None] | None]]
+    hub: Hub, s: Scene, decider: Decider, calls: Sequence[tuple[Call, Callable[..., None] | None]]
 ) -> list[Decided | BaseException]:
     """Each of ``calls`` from a thread of its own while a first call is being decided; their
     outcomes, in order, once the first call is let go."""
@@ -272,6 +284,132 @@ def test_a_batch_whose_commit_fails_gives_back_its_waiters_and_is_decided_again(
     for ex in written:
         waiters.release(ex.id)
     assert len(waiters) == 0  # the failed batch's registrations were given back
+
+
+def test_batches_and_a_pre_fill_on_the_same_grants_at_once_never_deadlock(
+    hub: Hub, decider: Decider, waiters: Waiters
+) -> None:
+    # Two grants of one requester; the calls name them in both orders, and so does a
+    # pre-fill deciding both in its own transaction alongside. The grants' usage rows of the
+    # day are created by the first uses, while other transactions lock them: on PostgreSQL a
+    # transaction that took those locks out of order deadlocked. Each round starts with
+    # fresh grants, as that window is open only at the day's first uses.
+    for _ in range(3):
+        s = make_scene(hub.factory)
+        failures = _race_on_two_grants(hub, s, decider)
+        assert failures == []
+    assert len(rows(hub)) == 3 * (4 * 15 + 8 * 2)
+    assert len(waiters) == 0  # async calls: nobody waits
+
+
+def _second_grant(hub: Hub, s: Scene) -> tuple[str, str]:
+    """Another grant of the scene's requester (on a resource of its own), and the person's
+    consent to it."""
+    with transaction(hub.factory) as session:
+        second = published_identity(session, s.provider, s.authority)
+        granted(session, s.asking, second, s.authority)
+        other = next(
+            g.id
+            for g in list_grants(session, requester=s.requester)
+            if g.resource_code == second.code
+        )
+        return other, consented(session, s.asking, second.code, s.person, ITEMS)
+
+
+def test_a_days_first_use_is_created_in_its_place_in_the_lock_order(hub: Hub) -> None:
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (run with TONGBAN_TEST_DATABASE_URL): row locks")
+    s = make_scene(hub.factory)
+    first, last = sorted([s.grant_id, _second_grant(hub, s)[0]])
+    day = local_date(utcnow())
+    with transaction(hub.factory) as session:  # the later grant has its row of the day
+        session.add(GrantUsage(grant_id=last, day=day, count=0))
+    holder = hub.factory()  # holds the later grant's row while hold_usage runs
+    holder.execute(
+        select(GrantUsage)
+        .where(GrantUsage.grant_id == last, GrantUsage.day == day)
+        .with_for_update()
+    )
+    probe = hub.factory()
+    held: list[BaseException] = []
+
+    def hold_both() -> None:
+        try:
+            with transaction(hub.factory) as session:
+                hold_usage(session, [last, first], utcnow())
+        except BaseException as exc:
+            held.append(exc)
+
+    thread = threading.Thread(target=hold_both)
+    thread.start()
+    try:
+        _until(lambda: _waiting_for_locks(hub) >= 1)  # hold_usage waits for the later row
+        # By now it must have created the earlier grant's row, first in the order: taking
+        # the later row's lock first and creating the earlier one after is the deadlock.
+        probe.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            probe.execute(insert(GrantUsage).values(grant_id=first, day=day, count=0))
+    finally:
+        probe.rollback()
+        probe.close()
+        holder.rollback()
+        holder.close()
+        thread.join(30)
+    assert held == []
+
+
+def _waiting_for_locks(hub: Hub) -> int:
+    with hub.engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+        return int(found.scalar_one())
+
+
+def _race_on_two_grants(hub: Hub, s: Scene, decider: Decider) -> list[BaseException]:
+    other, other_consent = _second_grant(hub, s)
+    serial = iter(range(100_000))
+
+    def either(n: int) -> Call:
+        key = f"c{next(serial)}"
+        if n % 2:
+            return call(s, key, mode="async")
+        return call(s, key, mode="async", grant_id=other, consent_id=other_consent)
+
+    failures: list[BaseException] = []
+
+    def caller(first: int) -> None:
+        for n in range(first, first + 15):
+            try:
+                decider.decide(either(n))
+            except BaseException as exc:
+                failures.append(exc)
+
+    def prefiller() -> None:
+        for _ in range(8):
+            try:
+                with transaction(hub.factory) as session:
+                    outcomes = request_exchanges(
+                        session,
+                        caller=s.asking.principal,
+                        asks=[either(0).ask, either(1).ask],
+                        topics=Topics(hub.settings.topic_prefix),
+                        mode="async",
+                    )
+                failures.extend(o for o in outcomes if isinstance(o, BaseException))
+            except BaseException as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(4)]
+    threads.append(threading.Thread(target=prefiller))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return failures
 
 
 def test_a_lone_call_is_decided_in_its_own_thread_without_a_batch(
