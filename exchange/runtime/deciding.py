@@ -95,16 +95,16 @@ class Decider:
                 self._deciding = True
         if not lead:
             mine.turn.wait()  # set when decided, or when handed the lead
-        while mine.outcome is None:
+        if mine.outcome is None:  # leading: this call heads the queue (found empty, or handed on)
             with self._lock:
                 batch = self._queue[: self.max_batch]
                 del self._queue[: self.max_batch]
-            if mine not in batch:  # a lead handed on is always at the head: cannot happen
-                raise RuntimeError("an exchange call lost its place in the queue")
             try:
                 self._decide_batch(batch)
             finally:
                 self._hand_on(batch)
+        if mine.outcome is None:  # not reached: the call heads the batch its thread decides
+            raise RuntimeError("an exchange call lost its place in the queue")
         if isinstance(mine.outcome, BaseException):
             raise mine.outcome
         return mine.outcome
