@@ -135,7 +135,7 @@ def _until(done: Callable[[], bool]) -> None:
         if done():
             return
         waited.wait(0.01)
-    raise AssertionError("the calls did not queue up")
+    raise AssertionError("still not so after 30 s")
 
 
 def rows(hub: Hub) -> list[Exchange]:
