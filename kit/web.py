@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from kit.actors import Principal
-from kit.db import transaction
+from kit.db import SessionFactory, transaction
 from kit.errors import Forbidden
 
 
@@ -111,11 +111,16 @@ def token_to_spend(request: Request) -> SpendToken | None:
 @contextmanager
 def unit_spending_token(request: Request) -> Iterator[Session]:
     """The route's transaction, which first records the caller's token as used when the
-    route took that over (``require(..., spends_token=True)``): a replayed token is refused
-    before any work. If the work fails, the token is still recorded, in a transaction of
-    its own, so a refused request cannot be replayed either."""
-    factory = request.app.state.session_factory
-    spend = token_to_spend(request)
+    route took that over (``require(..., spends_token=True)``): see :func:`spending_unit`."""
+    with spending_unit(request.app.state.session_factory, token_to_spend(request)) as session:
+        yield session
+
+
+@contextmanager
+def spending_unit(factory: SessionFactory, spend: SpendToken | None) -> Iterator[Session]:
+    """A transaction that first records a token as used (``spend``, if any): a replayed
+    token is refused before any work. If the work fails, the token is still recorded, in a
+    transaction of its own, so a refused request cannot be replayed either."""
     if spend is None:
         with transaction(factory) as session:
             yield session

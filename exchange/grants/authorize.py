@@ -149,12 +149,12 @@ def hold_usage(session: Session, grant_ids: Sequence[str], at: datetime) -> None
     the locks of all deciders in the same order. Counting still happens in :func:`authorize`."""
     day = local_date(at)
     ids = sorted(set(grant_ids))
-    of_day = GrantUsage.day == day
-    existing = set(session.scalars(select(GrantUsage.grant_id).where(_in(ids), of_day)))
+    of_day, of_ids = GrantUsage.day == day, GrantUsage.grant_id.in_(ids)
+    existing = set(session.scalars(select(GrantUsage.grant_id).where(of_ids, of_day)))
     if existing.issuperset(ids):  # the usual case: every row there, all locked at once
         session.execute(
             select(GrantUsage.grant_id)
-            .where(_in(ids), of_day)
+            .where(of_ids, of_day)
             .order_by(GrantUsage.grant_id)
             .with_for_update()
         )
@@ -173,10 +173,6 @@ def hold_usage(session: Session, grant_ids: Sequence[str], at: datetime) -> None
                 session.add(GrantUsage(grant_id=grant_id, day=day, count=0))
         except IntegrityError:  # another transaction created it first: wait for its lock
             session.execute(lock.with_for_update())
-
-
-def _in(ids: list[str]) -> Any:
-    return GrantUsage.grant_id.in_(ids)
 
 
 def _count_use(session: Session, grant: Any, at: datetime) -> None:

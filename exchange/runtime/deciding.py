@@ -32,11 +32,10 @@ from exchange.runtime.waiters import Waiters
 from kit.db import SessionFactory, transaction
 from kit.errors import TongbanError
 from kit.shared import shared
+from kit.web import SpendToken, spending_unit
 
 MAX_BATCH = 64
 _KEY = "exchange.decider"
-
-Spend = Callable[..., None]  # kit.web.SpendToken: (session, *, strict=True)
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class Decided:
 @dataclass(eq=False)
 class _Queued:
     call: Call
-    spend: Spend | None
+    spend: SpendToken | None
     turn: threading.Event = field(default_factory=threading.Event)  # decided, or lead now
     outcome: Decided | BaseException | None = None
 
@@ -75,7 +74,7 @@ class Decider:
         self._lock = threading.Lock()
         self._queue: list[_Queued] = []
         self._deciding = False
-        self.batches = 0  # transactions that decided calls together (for tests and the bench)
+        self.batches = 0  # transactions that decided calls together (tests read them)
         self.decided = 0  # calls they decided
 
     @property
@@ -84,7 +83,7 @@ class Decider:
         with self._lock:
             return len(self._queue)
 
-    def decide(self, call: Call, *, spend: Spend | None = None) -> Decided:
+    def decide(self, call: Call, *, spend: SpendToken | None = None) -> Decided:
         """Decide ``call`` (with the calls queued beside it); raises its refusal. ``spend``
         records the caller's token as used in the same transaction, before the decision."""
         mine = _Queued(call, spend)
@@ -123,7 +122,7 @@ class Decider:
 
     def _decide_batch(self, batch: list[_Queued]) -> None:
         if len(batch) == 1:
-            self._settle(batch[0], self.decide_alone)
+            self._settle(batch[0])
             return
         registered: list[str] = []
         try:
@@ -153,25 +152,20 @@ class Decider:
                 self.waiters.release(exchange_id)
             for queued in batch:  # nothing of the batch was written: each on its own
                 queued.outcome = None
-                self._settle(queued, self.decide_alone)
+                self._settle(queued)
 
-    @staticmethod
-    def _settle(queued: _Queued, how: Callable[[Call, Spend | None], Decided]) -> None:
+    def _settle(self, queued: _Queued) -> None:
         try:
-            queued.outcome = how(queued.call, queued.spend)
+            queued.outcome = self.decide_alone(queued.call, queued.spend)
         except Exception as exc:
             queued.outcome = exc
 
-    def decide_alone(self, call: Call, spend: Spend | None) -> Decided:
-        """One call in a transaction of its own; if it is refused, its token is still
-        recorded as used, in one more."""
-        claimed = False
+    def decide_alone(self, call: Call, spend: SpendToken | None) -> Decided:
+        """One call in a transaction of its own (:func:`kit.web.spending_unit`: if it is
+        refused, its token is still recorded as used, in one more)."""
         event = None
         try:
-            with transaction(self.factory) as session:
-                if spend is not None:
-                    spend(session)
-                    claimed = True
+            with spending_unit(self.factory, spend) as session:
                 ask = call.ask
                 requested = request_exchange(
                     session,
@@ -189,11 +183,8 @@ class Decider:
                 event = self._register(requested)
             return Decided(requested, event)
         except BaseException:
-            if event is not None:
+            if event is not None:  # registered, but the commit failed
                 self.waiters.release(requested.exchange.id)
-            if claimed and spend is not None:  # the claim rolled back with the work
-                with transaction(self.factory) as session:
-                    spend(session, strict=False)
             raise
 
     def _register(self, requested: Requested) -> threading.Event | None:
