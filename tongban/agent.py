@@ -126,6 +126,7 @@ class Agent:
         # Set once the group has given this agent its partitions: from then on a request
         # sent to the department's topic is read without waiting for a rebalance.
         self.ready = threading.Event()
+        self._consumer: Any = None  # the running consumer (a GroupConsumer), while it runs
         try:
             self.state = AgentState(config.state_file)
         except sqlite3.Error as exc:
@@ -141,18 +142,32 @@ class Agent:
             config.kafka_bootstrap, client_id=f"agent-{config.system_id}", linger_ms=5
         )
 
+    @property
+    def consumer_options(self) -> dict[str, Any]:
+        """The kafka-python settings of the agent's consumer, over the Kafka adapter's
+        defaults: joining its group in about three seconds, and the configured fetch wait."""
+        options: dict[str, Any] = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
+        if self.config.fetch_wait_ms is not None:
+            options["fetch_max_wait_ms"] = self.config.fetch_wait_ms
+        return options
+
+    @property
+    def consumer_config(self) -> dict[str, Any]:
+        """The settings the running consumer has, as kafka-python holds them (empty when the
+        agent is not running)."""
+        consumer = self._consumer
+        return dict(consumer.consumer.config) if consumer is not None else {}
+
     def run(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set, then close the consumer, the producer and the rest."""
         try:
             consumer = self.bus.consumer(
-                [self.requests, self.corrections],
-                group_id=self.group,
-                session_timeout_ms=6000,
-                heartbeat_interval_ms=1000,
+                [self.requests, self.corrections], group_id=self.group, **self.consumer_options
             )
         except BaseException:
             self.close()
             raise
+        self._consumer = consumer
         log.info("agent %s serves %s", self.config.system_id, self.requests)
         try:
             while not stop.is_set():
@@ -161,6 +176,7 @@ class Agent:
                     self.ready.set()
                     log.info("agent %s has its partitions", self.config.system_id)
         finally:
+            self._consumer = None
             consumer.close()
             self.close()
             log.info("agent %s stopped", self.config.system_id)

@@ -26,8 +26,10 @@ _TOP = {
     "state_file",
     "max_attempts",
     "reply_retention_days",
+    "fetch_wait_ms",
     "resources",
 }
+MAX_FETCH_WAIT_MS = 5000
 _RESOURCE = {"version", "schema", "source", "mapping", "key"}
 _KEY = {"subject", "case", "property"}
 
@@ -57,6 +59,11 @@ class AgentConfig:
     resources: dict[str, ResourceConfig] = field(default_factory=dict)
     max_attempts: int = 3
     reply_retention_days: int = 30
+    # How long the broker may hold the agent's fetch when no request waits; None keeps the
+    # Kafka adapter's default. A message that arrives meanwhile is answered at once by
+    # Apache Kafka, but by the embedded broker only some time later (up to half the wait),
+    # so this trades the first hop's latency against the idle agent's CPU (docs/agent.md).
+    fetch_wait_ms: int | None = None
 
 
 def load_config(
@@ -117,7 +124,18 @@ def parse_config(
         },
         max_attempts=_whole(table, "max_attempts", 3),
         reply_retention_days=_whole(table, "reply_retention_days", 30),
+        fetch_wait_ms=_fetch_wait(table.get("fetch_wait_ms")),
     )
+
+
+def _fetch_wait(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_FETCH_WAIT_MS:
+        raise AgentConfigInvalid(
+            f"fetch_wait_ms must be a whole number of milliseconds from 1 to {MAX_FETCH_WAIT_MS}"
+        )
+    return value
 
 
 def _resource(code: str, data: Any, base_dir: Path) -> ResourceConfig:

@@ -82,8 +82,10 @@ def write_config(
     prefix: str,
     source: Mapping[str, Any],
     mapping: str = MAPPING_YAML,
+    **options: Any,
 ) -> Path:
-    """An agent configuration file for ``system`` serving RESOURCE from ``source``."""
+    """An agent configuration file for ``system`` serving RESOURCE from ``source``, with
+    ``options`` as further top-level keys."""
     write_private_key(folder / "keys" / "provider.pem", system.key)
     (folder / "identity.yaml").write_text(mapping, encoding="utf-8")
     config = {
@@ -102,6 +104,7 @@ def write_config(
                 "key": {"subject": "person", "property": "id_number"},
             }
         },
+        **options,
     }
     path = folder / "agent.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

@@ -39,6 +39,7 @@ def test_what_the_file_leaves_out_comes_from_the_environment_defaults(tmp_path: 
     assert config.key_file == tmp_path / "keys" / "sys1.pem"
     assert config.state_file == tmp_path / "agent-sys1.db"
     assert (config.max_attempts, config.reply_retention_days) == (3, 30)
+    assert config.fetch_wait_ms is None  # the Kafka adapter's default
     resource = config.resources[RESOURCE]
     assert resource.mapping == tmp_path / "identity.yaml"
     assert (resource.schema_id, resource.schema_version, resource.version) == (
@@ -53,6 +54,14 @@ def test_the_file_wins_over_the_environment(tmp_path: Path) -> None:
     config = parse_config(data, base_dir=tmp_path, kafka_bootstrap="b:2", topic_prefix="y.")
     assert (config.kafka_bootstrap, config.topic_prefix) == ("a:1", "x.")
     assert config.state_file == Path("/srv/agent.db")
+
+
+def test_a_fetch_wait_is_read_from_the_file(tmp_path: Path) -> None:
+    for wait in (1, 20, 5000):
+        config = parse_config(
+            document(fetch_wait_ms=wait), base_dir=tmp_path, kafka_bootstrap="k:1"
+        )
+        assert config.fetch_wait_ms == wait
 
 
 def test_a_schema_version_and_a_short_key_are_read(tmp_path: Path) -> None:
@@ -81,6 +90,10 @@ def test_an_inline_mapping_is_checked_like_a_file(tmp_path: Path) -> None:
         (document(department_code=""), "department_code is missing"),
         (document(resources={}), "names no resources"),
         (document(max_attempts=0), "max_attempts must be a whole number from 1"),
+        (document(fetch_wait_ms=0), "fetch_wait_ms must be a whole number of milliseconds"),
+        (document(fetch_wait_ms=5001), "from 1 to 5000"),
+        (document(fetch_wait_ms="20"), "fetch_wait_ms must be a whole number"),
+        (document(fetch_wait_ms=True), "fetch_wait_ms must be a whole number"),
     ],
 )
 def test_a_wrong_configuration_is_refused_by_name(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -68,7 +69,7 @@ class Provider:
         assert hub.bus is not None
         self.bus = hub.bus
 
-    def config(self, source: dict[str, str], mapping: str = MAPPING_YAML) -> Path:
+    def config(self, source: dict[str, str], mapping: str = MAPPING_YAML, **options: Any) -> Path:
         return write_config(
             self.folder,
             self.system,
@@ -76,6 +77,7 @@ class Provider:
             prefix=self.prefix,
             source=source,
             mapping=mapping,
+            **options,
         )
 
     def send(self, topic: str, envelope: Envelope | bytes) -> None:
@@ -121,6 +123,21 @@ def test_a_request_is_answered_from_an_sqlite_source_with_a_signed_reply(
     signed = provider.verified(reply)
     assert (reply.type, reply.key, reply.payload["outcome"]) == (REPLY, sent.key, FOUND)
     assert signed["data"] == {"name": "欧阳·阿依古丽", "birth_date": "1949-12-31"}
+
+
+def test_the_configured_fetch_wait_is_the_one_the_consumer_runs_with(
+    provider: Provider,
+) -> None:
+    write_sqlite(provider.folder / "people.db")
+    agent = Agent(load_config(provider.config(SQL_SOURCE, fetch_wait_ms=23)))
+    sent = request(provider.system.department, X_ID, items=["name"])
+    with running(agent):
+        provider.send(provider.requests, sent)
+        [reply] = read_topic(provider.bus, provider.topics.replies, 1)
+        assert agent.consumer_config["fetch_max_wait_ms"] == 23
+        assert agent.consumer_config["session_timeout_ms"] == 6000
+    assert reply.payload["outcome"] == FOUND
+    assert agent.consumer_config == {}  # stopped
 
 
 def test_a_csv_export_keeps_the_x_check_character_and_leading_zeros(provider: Provider) -> None:

@@ -151,6 +151,9 @@ def agent_config(
         "department_code": department_code,
         "key_file": f"../keys/{system_id}.pem",
         "state_file": f"state/{holding.department}.db",
+        # The embedded broker answers a held fetch late, by up to half the wait: 20 ms keeps
+        # the first hop short for a small idle cost (docs/agent.md, "Latency and idle cost").
+        "fetch_wait_ms": 20,
         "resources": served,
     }
 
