@@ -48,19 +48,21 @@ class Terms:
 
 
 def _terms_query(*, by_id: bool, lock: bool) -> Select[Any]:
-    query = select(*(getattr(Consent, f.name) for f in fields(Terms))).where(
-        Consent.subject == bindparam("subject_ref"),
-        Consent.recipient == bindparam("recipient_code"),
-        Consent.purpose == bindparam("purpose_ref"),
+    table = table_of(Consent)
+    query = select(*(table.c[f.name] for f in fields(Terms))).where(
+        table.c.subject == bindparam("subject_ref"),
+        table.c.recipient == bindparam("recipient_code"),
+        table.c.purpose == bindparam("purpose_ref"),
     )
     if by_id:
-        query = query.where(Consent.id == bindparam("consent_ref"))
-    query = query.order_by(Consent.id)
+        query = query.where(table.c.id == bindparam("consent_ref"))
+    query = query.order_by(table.c.id)
     return query.with_for_update() if lock else query
 
 
-# Built once, as are the use counter's statements (building and keying a statement cost
-# about as much as running it): by (one record named, locked).
+# Built once on the table, as are the use counter's statements (building and keying a
+# statement cost about as much as running it, and a statement of the mapped class's
+# attributes takes the ORM's slower path): by (one record named, locked).
 _TERMS = {
     (by_id, lock): _terms_query(by_id=by_id, lock=lock)
     for by_id in (False, True)
@@ -137,6 +139,7 @@ def _records(
     keys = {"subject_ref": subject, "recipient_code": recipient, "purpose_ref": purpose}
     if consent_id is not None:
         keys["consent_ref"] = consent_id
+    session.flush()  # a Core statement does not flush the session by itself
     rows = session.execute(_TERMS[consent_id is not None, lock], keys)
     return [Terms(*row) for row in rows]
 

@@ -25,26 +25,28 @@ from exchange.grants.errors import (
 from exchange.grants.models import Grant, GrantStatus, GrantUsage
 from kit.db import table_of
 
-# The decision's statements are built once (building and keying a statement cost about as
-# much as running it): the grant's columns the checks read, and the day's use counted in
-# one conditional UPDATE.
+# The decision's statements are built once, on the tables (building and keying a statement
+# cost about as much as running it, and one of the mapped class's attributes takes the
+# ORM's slower path: a pre-fill's nine decisions took 15 % longer): the grant's columns the
+# checks read, and the day's use counted in one conditional UPDATE.
+_GRANTS = table_of(Grant)
 _GRANT = select(
-    Grant.id,
-    Grant.status,
-    Grant.expires_at,
-    Grant.valid_until,
-    Grant.requester_code,
-    Grant.systems,
-    Grant.items,
-    Grant.purpose,
-    Grant.frequency_per_day,
-    Grant.resource_code,
-    Grant.resource_version,
-    Grant.provider_code,
-    Grant.scenario,
-    Grant.lawful_basis,
-    Grant.legal_reference,
-).where(Grant.id == bindparam("grant_ref"))
+    _GRANTS.c.id,
+    _GRANTS.c.status,
+    _GRANTS.c.expires_at,
+    _GRANTS.c.valid_until,
+    _GRANTS.c.requester_code,
+    _GRANTS.c.systems,
+    _GRANTS.c["items"],  # not .items: a method of the collection
+    _GRANTS.c.purpose,
+    _GRANTS.c.frequency_per_day,
+    _GRANTS.c.resource_code,
+    _GRANTS.c.resource_version,
+    _GRANTS.c.provider_code,
+    _GRANTS.c.scenario,
+    _GRANTS.c.lawful_basis,
+    _GRANTS.c.legal_reference,
+).where(_GRANTS.c.id == bindparam("grant_ref"))
 _USAGE = table_of(GrantUsage)
 _COUNT = (
     update(_USAGE)
