@@ -16,14 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from audit.leaf import Action, Leaf, subject_commitment
 from audit.merkle import leaf_hash
 from audit.models import HEAD, LEAVES, REFS, SubjectSalt
 from kit.actors import Principal
-from kit.db import utcnow
+from kit.db import table_of, utcnow
 from kit.errors import Invalid
 
 SALT_BYTES = 16
@@ -41,6 +41,10 @@ _RESERVE = (
 )
 _RELEASE = update(HEAD).where(HEAD.c.id == HEAD_ID).values(size=bindparam("size"))
 _INSERT_LEAVES = insert(LEAVES)
+_SALTS_TABLE = table_of(SubjectSalt)
+# On the table: a statement of the mapped class (or ``session.get``) takes the ORM's slower
+# path, and the salt is read once in every transaction that makes an exchange.
+_SALT = select(_SALTS_TABLE.c.salt).where(_SALTS_TABLE.c.subject_key == bindparam("key_ref"))
 _INSERT_REFS = insert(REFS)
 
 
@@ -88,14 +92,16 @@ def commitment(session: Session, subject: str, *, create: bool = True) -> str | 
     kept = _salts_of(session)
     salt = kept.get(key)
     if salt is None:
-        row = session.get(SubjectSalt, key)
-        if row is None:
+        session.flush()  # a salt erased in this transaction and not yet flushed is gone
+        salt = session.scalar(_SALT, {"key_ref": key})
+        if salt is None:
             if not create:
                 return None
             row = SubjectSalt(subject_key=key, salt=secrets.token_bytes(SALT_BYTES))
             session.add(row)
             session.flush()
-        salt = kept[key] = row.salt
+            salt = row.salt
+        kept[key] = salt
     return subject_commitment(salt, subject)
 
 

@@ -7,6 +7,7 @@ commits or rolls back as a whole.
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -199,20 +200,29 @@ def insert_if_absent(session: Session, model: type[Base], values: dict[str, Any]
     One statement (``ON CONFLICT DO NOTHING``): of two transactions inserting the same key,
     the second waits for the first and then inserts nothing, instead of failing."""
     dialect = session.get_bind().dialect.name
+    statement = _insert_absent(table_of(model), dialect)
+    result = session.execute(statement, values)
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+@functools.cache
+def _insert_absent(table: Table, dialect: str) -> Any:
+    """``insert_if_absent``'s statement for ``table``, built once per dialect and run as Core
+    with the row as its parameters (a statement of the mapped class would take the ORM's
+    slower path, and building one per call cost about as much as running it)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        statement: Any = postgresql.insert(model).values(**values).on_conflict_do_nothing()
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
-        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing()
+        statement = sqlite.insert(table).on_conflict_do_nothing()
     else:
         raise NotImplementedError(f"insert_if_absent does not know {dialect}")
     # An INSERT's row count is kept only when asked for (SQLAlchemy reads it for UPDATE and
     # DELETE alone; psycopg would otherwise report -1).
-    result = session.execute(statement.execution_options(preserve_rowcount=True))
-    return cast(CursorResult[Any], result).rowcount == 1
+    return statement.execution_options(preserve_rowcount=True)
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from catalog.departments.errors import (
 from catalog.departments.models import LEVELS, Department, System, SystemKey, UsedTokenId, User
 from kit.actors import SYSTEM_ROLES, USER_ROLES, Principal
 from kit.crypto import jwk_thumbprint, public_key_from_jwk
-from kit.db import insert_if_absent, new_id, utcnow
+from kit.db import insert_if_absent, new_id, table_of, utcnow
 from schemas import is_division_code, is_uscc
 
 _hasher = PasswordHasher()
@@ -225,18 +225,20 @@ class KeyHolder:
     enabled: bool
 
 
-# Read for every system token and every signed reply, so built once.
+# Read for every system token and every signed reply, so built once, on the tables (a
+# statement of the mapped classes' attributes takes the ORM's slower path).
+_KEYS, _SYSTEMS = table_of(SystemKey), table_of(System)
 _KEY_HOLDER = (
     select(
-        SystemKey.jwk,
-        System.id,
-        System.department_code,
-        System.name,
-        System.roles,
-        System.enabled,
+        _KEYS.c.jwk,
+        _SYSTEMS.c.id,
+        _SYSTEMS.c.department_code,
+        _SYSTEMS.c.name,
+        _SYSTEMS.c.roles,
+        _SYSTEMS.c.enabled,
     )
-    .join(System, System.id == SystemKey.system_id)
-    .where(SystemKey.kid == bindparam("kid_ref"), SystemKey.retired_at.is_(None))
+    .join(_SYSTEMS, _SYSTEMS.c.id == _KEYS.c.system_id)
+    .where(_KEYS.c.kid == bindparam("kid_ref"), _KEYS.c.retired_at.is_(None))
 )
 
 
