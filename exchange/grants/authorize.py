@@ -57,6 +57,12 @@ _COUNT = (
     )
     .values(count=_USAGE.c.count + 1)
 )
+# hold_usage's: which of a batch's grants have the day's row, and all of them locked.
+_USAGE_ROWS = select(_USAGE.c.grant_id).where(
+    _USAGE.c.grant_id.in_(bindparam("grant_refs", expanding=True)),
+    _USAGE.c.day == bindparam("day_ref"),
+)
+_LOCK_USAGE_ROWS = _USAGE_ROWS.order_by(_USAGE.c.grant_id).with_for_update()
 _USED = select(GrantUsage.count).where(
     GrantUsage.grant_id == bindparam("grant_ref"), GrantUsage.day == bindparam("day_ref")
 )
@@ -151,16 +157,12 @@ def hold_usage(session: Session, grant_ids: Sequence[str], at: datetime) -> None
     the locks of all deciders in the same order. Counting still happens in :func:`authorize`."""
     day = local_date(at)
     ids = sorted(set(grant_ids))
-    of_day, of_ids = GrantUsage.day == day, GrantUsage.grant_id.in_(ids)
-    existing = set(session.scalars(select(GrantUsage.grant_id).where(of_ids, of_day)))
+    keys = {"grant_refs": ids, "day_ref": day}
+    existing = set(session.scalars(_USAGE_ROWS, keys))
     if existing.issuperset(ids):  # the usual case: every row there, all locked at once
-        session.execute(
-            select(GrantUsage.grant_id)
-            .where(of_ids, of_day)
-            .order_by(GrantUsage.grant_id)
-            .with_for_update()
-        )
+        session.execute(_LOCK_USAGE_ROWS, keys)
         return
+    of_day = GrantUsage.day == day
     # A row to create (the day's first use of a grant) must be created in its place in the
     # order: locking the rows already there first and creating the others after would take
     # the locks out of order, and two transactions doing so deadlock on PostgreSQL.
