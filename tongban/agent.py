@@ -21,7 +21,7 @@ from typing import Any
 from kafka.errors import KafkaError
 
 import schemas
-from connectors.kafka import KafkaBus
+from connectors.kafka import GroupConsumer, KafkaBus
 from connectors.sources import Mapping, Source, open_source
 from exchange.agent import (
     AgentConfig,
@@ -126,7 +126,7 @@ class Agent:
         # Set once the group has given this agent its partitions: from then on a request
         # sent to the department's topic is read without waiting for a rebalance.
         self.ready = threading.Event()
-        self._consumer: Any = None  # the running consumer (a GroupConsumer), while it runs
+        self._consumer: GroupConsumer | None = None  # while it runs
         try:
             self.state = AgentState(config.state_file)
         except sqlite3.Error as exc:
@@ -143,26 +143,20 @@ class Agent:
         )
 
     @property
-    def consumer_options(self) -> dict[str, Any]:
-        """The kafka-python settings of the agent's consumer, over the Kafka adapter's
-        defaults: joining its group in about three seconds, and the configured fetch wait."""
-        options: dict[str, Any] = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
-        if self.config.fetch_wait_ms is not None:
-            options["fetch_max_wait_ms"] = self.config.fetch_wait_ms
-        return options
-
-    @property
     def consumer_config(self) -> dict[str, Any]:
         """The settings the running consumer has, as kafka-python holds them (empty when the
         agent is not running)."""
         consumer = self._consumer
-        return dict(consumer.consumer.config) if consumer is not None else {}
+        return dict(consumer.config) if consumer is not None else {}
 
     def run(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set, then close the consumer, the producer and the rest."""
         try:
+            # The Kafka adapter's defaults, but for the fetch wait when the file sets one.
+            wait = self.config.fetch_wait_ms
+            options = {} if wait is None else {"fetch_max_wait_ms": wait}
             consumer = self.bus.consumer(
-                [self.requests, self.corrections], group_id=self.group, **self.consumer_options
+                [self.requests, self.corrections], group_id=self.group, **options
             )
         except BaseException:
             self.close()

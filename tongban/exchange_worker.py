@@ -90,7 +90,7 @@ class GroupLoop:
     def consumer_config(self) -> dict[str, Any]:
         """The settings its consumer runs with, as kafka-python holds them (empty until the
         consumer is made)."""
-        return dict(self._consumer.consumer.config) if self._consumer is not None else {}
+        return dict(self._consumer.config) if self._consumer is not None else {}
 
     @property
     def rejoins(self) -> int:

@@ -53,8 +53,9 @@ class Settings:
     exchange_resend_s: float = 3.0  # re-send a request still unanswered after this
     # How long the broker may hold the reply consumer's fetch when no reply is there: on the
     # embedded broker a reply reaches the hub up to half of this after it arrives, which a
-    # waiting sync call or pre-fill pays (docs/exchange.md, "Measuring"); the provider
-    # agents and the hub's other consumers keep kafka.CONSUMER_DEFAULTS' 50 ms
+    # waiting sync call or pre-fill pays (docs/exchange.md, "Measuring"); the hub's other
+    # consumers keep kafka.CONSUMER_DEFAULTS' 50 ms, and a provider agent has its own
+    # fetch_wait_ms (docs/agent.md)
     reply_fetch_wait_ms: int = 10
     # audit
     checkpoint_interval_s: float = 2.0

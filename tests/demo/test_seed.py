@@ -88,6 +88,7 @@ def test_every_agent_configuration_loads_and_its_mappings_cover_the_schemas(
     for system_id, entry in configs:
         config = load_config(entry["agent_config"], system_id=system_id, kafka_bootstrap="x:1")
         assert config.department_code == entry["department_code"]
+        assert config.fetch_wait_ms == 20  # the embedded broker's first hop (docs/agent.md)
         assert set(config.resources) == published[entry["department"]]
         assert config.key_file.resolve() == Path(entry["key_file"]).resolve()
         bindings, sources = open_bindings(config)  # refuses a mapping that misses a property
