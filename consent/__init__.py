@@ -6,7 +6,7 @@ the ``check`` every exchange asks, and the subject's view of who used their data
 """
 
 from consent.api import router
-from consent.check import check
+from consent.check import CheckBatch, check
 from consent.decisions import give, pause, refuse, resume, revoke, withdraw
 from consent.delegation import DelegationKind, acting_for, add_delegation, subject_for
 from consent.errors import (
@@ -42,6 +42,7 @@ from consent.values import ConsentDecision, Terms, Use
 
 __all__ = [
     "Basis",
+    "CheckBatch",
     "Consent",
     "ConsentDecision",
     "ConsentEnded",

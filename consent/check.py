@@ -1,7 +1,8 @@
 """``check``: may this department receive these items about this subject for this purpose?
 
 The answer names the record relied on and the leaf of its GIVE (or RESUME, or statutory
-record) event. Nothing is cached: every call reads the records. With ``record_use`` the
+record) event. Nothing is cached across transactions: every call reads the records (a
+:class:`CheckBatch` reads them once for the checks it makes together). With ``record_use`` the
 records are read under a row lock (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite runs every
 transaction with its writer lock), so a check either commits before a withdrawal or pause
 takes its lock on the record, or waits for it and then sees the record no longer GIVEN.
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, bindparam, select, update
+from sqlalchemy import CursorResult, Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit import subject_ref
@@ -77,9 +78,113 @@ _COUNT = (
     .values(uses=_USES.c.uses + 1, last_used_at=bindparam("used_at"))
 )
 _COUNT_CAPPED = _COUNT.where(_USES.c.uses < bindparam("cap"))
-_USED = select(ConsentUse.uses).where(
-    ConsentUse.consent_id == bindparam("consent_ref"), ConsentUse.period == bindparam("period_ref")
+_USED = select(_USES.c.uses).where(
+    _USES.c.consent_id == bindparam("consent_ref"), _USES.c.period == bindparam("period_ref")
 )
+# A batch's counts, written together (see CheckBatch).
+_ADD = (
+    update(_USES)
+    .where(
+        _USES.c.consent_id == bindparam("consent_ref"), _USES.c.period == bindparam("period_ref")
+    )
+    .values(uses=_USES.c.uses + bindparam("added"), last_used_at=bindparam("used_at"))
+)
+_FIRST = insert(_USES)
+
+
+@dataclass
+class _Period:
+    """One record's uses in one period during a batch: those recorded before it (None: the
+    period has no row yet) and those the batch counted."""
+
+    recorded: int | None
+    counted: int = 0
+    last_used_at: datetime | None = None
+
+
+@dataclass
+class CheckBatch:
+    """Checks made together in one transaction (the exchanges a hub decides at once).
+
+    Each subject's records for a recipient and purpose are read, and locked, once for the
+    batch. A passing check makes sure its record's cap leaves room for one more use, counting
+    the uses the batch has counted already, but does not count it: the caller counts it with
+    :meth:`count` once what it checked for is made, and :meth:`write` writes the batch's
+    counts before the transaction commits. A check that is refused, or whose exchange is not
+    made after all, counts nothing, with no savepoint to roll back."""
+
+    _records: dict[tuple[str, str, str, str | None, bool], list[Terms]] = field(
+        default_factory=dict
+    )
+    _terms: dict[str, Terms] = field(default_factory=dict)  # the records relied on, by id
+    _periods: dict[tuple[str, str], _Period] = field(default_factory=dict)
+
+    def records(
+        self,
+        session: Session,
+        subject: str,
+        recipient: str,
+        purpose: str,
+        consent_id: str | None,
+        lock: bool,
+    ) -> list[Terms]:
+        key = (subject, recipient, purpose, consent_id, lock)
+        found = self._records.get(key)
+        if found is None:
+            found = self._records[key] = _records(
+                session, subject, recipient, purpose, consent_id, lock
+            )
+        return found
+
+    def make_room(self, session: Session, consent: Terms, at: datetime) -> None:
+        """Refuse past the cap, with the batch's uses counted (see :func:`check`)."""
+        self._terms[consent.id] = consent
+        period, ends = period_of(consent, at)
+        held = self._periods.get((consent.id, period))
+        if held is None:
+            keys = {"consent_ref": consent.id, "period_ref": period}
+            recorded = session.scalar(_USED, keys)
+            held = self._periods[consent.id, period] = _Period(recorded)
+        used = (held.recorded or 0) + held.counted
+        if consent.max_uses is not None and used >= consent.max_uses:
+            raise _cap_reached(consent, at, ends)
+
+    def count(self, consent_id: str, at: datetime) -> None:
+        """Count one use of the record a passing check of this batch relied on at ``at``."""
+        consent = self._terms[consent_id]
+        held = self._periods[consent_id, period_of(consent, at)[0]]
+        held.counted += 1
+        held.last_used_at = max(at, held.last_used_at or at)
+
+    def write(self, session: Session) -> None:
+        """Write the counted uses: one statement for the periods with a row, one for the rest."""
+        bumps, firsts = [], []
+        for (consent_id, period), held in self._periods.items():
+            if not held.counted:
+                continue
+            if held.recorded is None:
+                firsts.append(
+                    {
+                        "consent_id": consent_id,
+                        "period": period,
+                        "uses": held.counted,
+                        "last_used_at": held.last_used_at,
+                    }
+                )
+            else:
+                bumps.append(
+                    {
+                        "consent_ref": consent_id,
+                        "period_ref": period,
+                        "added": held.counted,
+                        "used_at": held.last_used_at,
+                    }
+                )
+            held.recorded, held.counted = (held.recorded or 0) + held.counted, 0
+        if bumps:
+            session.execute(_ADD, bumps)
+        if firsts:
+            session.execute(_FIRST, firsts)
 
 
 def check(
@@ -94,6 +199,7 @@ def check(
     consent_id: str | None = None,
     record_use: bool = True,
     onward_transfer: bool = False,
+    batch: CheckBatch | None = None,
 ) -> ConsentDecision:
     """Decide on one flow. A refusal is an answer (``allowed=False`` with the reason and
     the items lacking a basis), never an exception; the one exception is
@@ -102,16 +208,23 @@ def check(
     ``sensitive`` names the requested items the catalog marks sensitive: each must be in the
     record's separately approved ``sensitive_items``. ``onward_transfer`` asks whether the
     recipient may provide the data to another handler. A statutory-duty basis is preferred
-    over a consent when both cover the flow; one record must cover every item."""
+    over a consent when both cover the flow; one record must cover every item.
+
+    With ``batch``, the records are read once for the batch and a passing check counts no
+    use itself: see :class:`CheckBatch`."""
     wanted = sorted({i.strip() for i in items} | {s.strip() for s in sensitive})
     flagged = {s.strip() for s in sensitive}
-    records = _records(
+    read = _records if batch is None else batch.records
+    records = read(
         session, _spelled(subject), recipient.strip().upper(), purpose, consent_id, record_use
     )
     best: tuple[int, str, tuple[str, ...]] | None = None
     for consent in _preferred(records):
         problem, missing = _fit(consent, wanted, flagged, at, onward_transfer)
         if problem is None:
+            if batch is not None and record_use:
+                batch.make_room(session, consent, at)
+                return _allowed(session, consent, at, count=False, checked=True)
             return _allowed(session, consent, at, count=record_use)
         rank = len(missing) + (0 if consent.state == State.GIVEN else len(wanted) + 1)
         if best is None or rank < best[0]:
@@ -187,8 +300,11 @@ def _refused(reason: str, missing: list[str]) -> ConsentDecision:
     )
 
 
-def _allowed(session: Session, consent: Terms, at: datetime, *, count: bool) -> ConsentDecision:
-    _count_use(session, consent, at, count=count)
+def _allowed(
+    session: Session, consent: Terms, at: datetime, *, count: bool, checked: bool = False
+) -> ConsentDecision:
+    if not checked:  # the cap (a batch's ``make_room`` checked it already)
+        _count_use(session, consent, at, count=count)
     statutory = consent.lawful_basis == Basis.STATUTORY_DUTY
     reason = (
         f"statutory duty: {consent.legal_reference}"
@@ -203,6 +319,15 @@ def _allowed(session: Session, consent: Terms, at: datetime, *, count: bool) -> 
         legal_reference=consent.legal_reference,
         reason=reason,
         missing=(),
+    )
+
+
+def _cap_reached(consent: Terms, at: datetime, ends: datetime) -> ConsentFrequencyExceeded:
+    return ConsentFrequencyExceeded(
+        f"consent {consent.id} allows {consent.max_uses} uses per {consent.use_period}; "
+        "the cap is reached",
+        retry_after=max(1, math.ceil((ends - at).total_seconds())),
+        consent=consent.id,
     )
 
 
@@ -239,12 +364,7 @@ def _count_use(session: Session, consent: Terms, at: datetime, *, count: bool) -
             return
     uses = session.scalar(_USED, keys)
     if consent.max_uses is not None and (uses or 0) >= consent.max_uses:
-        raise ConsentFrequencyExceeded(
-            f"consent {consent.id} allows {consent.max_uses} uses per {consent.use_period}; "
-            "the cap is reached",
-            retry_after=max(1, math.ceil((ends - at).total_seconds())),
-            consent=consent.id,
-        )
+        raise _cap_reached(consent, at, ends)
     if count and uses is None:
         session.add(ConsentUse(consent_id=consent.id, period=period, uses=1, last_used_at=at))
         session.flush()

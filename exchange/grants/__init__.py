@@ -1,7 +1,7 @@
 """Grants (共享授权): the outcome of a granted application, and ``authorize``, the one
 question the exchange broker asks before every exchange."""
 
-from exchange.grants.authorize import GrantDecision, authorize, hold_usage
+from exchange.grants.authorize import GrantBatch, GrantDecision, authorize, hold_usage
 from exchange.grants.changes import decide_change, pending_changes, request_change
 from exchange.grants.errors import (
     GrantChangeNotFound,
@@ -34,6 +34,7 @@ __all__ = [
     "ChangeKind",
     "ChangeStatus",
     "Grant",
+    "GrantBatch",
     "GrantChange",
     "GrantChangeNotFound",
     "GrantDecision",

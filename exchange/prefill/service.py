@@ -5,7 +5,7 @@ them together, and merges their signed answers into the form.
 2. Each (resource, subject) group is decided by the broker — the decision
    :func:`exchange.runtime.request_exchange` makes for ``POST /v1/exchanges``, with the
    grant, consent and frequency checks — all in one transaction
-   (:func:`exchange.runtime.request_exchanges`), each in its own savepoint so a refusal
+   (:func:`exchange.runtime.request_exchanges`), a refusal writing nothing, so it
    touches only its own fields; the relay sends the requests together once it commits.
 3. One ``prefill:run`` leaf links the exchanges (in the same transaction).
 4. The replies are awaited at once, within one budget (:func:`wait_all`).

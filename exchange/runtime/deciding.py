@@ -5,7 +5,7 @@ a transaction of its own pays for its own write lock, commit and relay wake-up, 
 the calls queue for the one writer anyway. So the calls queue here instead: the first call
 that finds nobody deciding becomes the decider and decides every call queued by then in one
 transaction (:func:`exchange.runtime.service.request_for_many`: the same locks in the same
-order, each decision in its own savepoint). When that transaction has committed, the oldest
+order, a refused decision writing nothing). When that transaction has committed, the oldest
 call still queued becomes the next decider. A call never waits behind more than the one batch
 being decided when it arrived, and a lone call is decided in its own thread at once, as if
 there were no queue.

@@ -6,9 +6,14 @@ by the caller and covers the items and the purpose, under its frequency cap
 (:func:`exchange.grants.authorize`); then, unless the grant rests on a statutory duty, the
 subject's consent for the personal items among them (:func:`consent.check`).
 
-:func:`request_exchanges` decides several in one transaction (a pre-fill): each decision in
-its own savepoint, so a refusal is returned in its place and leaves the others standing, and
-the leaves of those made are appended together after the decisions.
+Every decision is one of a batch (:func:`request_for_many`; a lone call is a batch of one),
+which reads each grant, resource, consent record set and objection list once. A decision
+writes nothing until every check has passed, and then only its row (``INSERT … ON CONFLICT DO
+NOTHING``: a key another call has just taken makes it a repeat, not an error), so a refusal
+is returned in its place and leaves the others standing with no savepoint to roll back. The
+uses of grants and consents are counted in memory as the rows are made and written together
+after the decisions (:class:`exchange.grants.GrantBatch`, :class:`consent.CheckBatch`), then
+the leaves of the exchanges made are appended together.
 """
 
 from __future__ import annotations
@@ -18,23 +23,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 import consent
 from audit import Action, LeafDraft, commitment, record_many, subject_ref
 from catalog import PublishedVersion, published_version
-from exchange.grants import GrantDecision, authorize, hold_usage
-from exchange.objections import under_objection
+from exchange.grants import GrantBatch, GrantDecision, authorize
+from exchange.objections import ObjectionMarker, under_objection
 from exchange.runtime.errors import ConsentMissing, IdempotencyKeyReused, InvalidExchangeRequest
 from exchange.runtime.events import leaf_refs, send_requests
 from exchange.runtime.models import ASYNC, SYNC, Exchange, Status
 from exchange.runtime.topics import Topics
 from kit.actors import Principal
 from kit.canonical import canonical_json
-from kit.db import new_id, table_of, utcnow
+from kit.db import insert_if_absent, new_id, table_of, utcnow
 from kit.errors import TongbanError
 from schemas import is_resident_id, is_uscc
 
@@ -46,7 +50,6 @@ SUBJECT_CHECKS = {"person": is_resident_id, "company": is_uscc}
 # statement cost about as much as running it).
 _TABLE = table_of(Exchange)
 _COLUMNS = tuple(c.key for c in _TABLE.columns)
-_INSERT = insert(_TABLE)
 # A new call's key is looked up first by id alone, on the table: the row is loaded as an
 # object only for a repeat, and a select of the mapped class takes the ORM's slower path.
 _ID_UNDER_KEY = select(_TABLE.c.id).where(
@@ -128,10 +131,10 @@ def request_exchange(
     ask = ExchangeAsk(
         grant_id, subject_type, subject_id, items, purpose, idempotency_key, consent_id
     )
-    requested = _request(session, caller, ask, mode=mode, at=at)
-    if requested.created:
-        _announce(session, [(requested.exchange, caller)], topics=topics)
-    return requested
+    (outcome,) = request_for_many(session, [Call(caller, ask, mode)], topics=topics, at=at)
+    if isinstance(outcome, TongbanError):
+        raise outcome
+    return outcome
 
 
 def request_exchanges(
@@ -144,8 +147,8 @@ def request_exchanges(
     at: datetime | None = None,
 ) -> list[Requested | TongbanError]:
     """Decide on several exchanges in the caller's one transaction, each exactly as
-    :func:`request_exchange` would; a refusal is returned in its ask's place (its savepoint
-    rolled back, nothing of it written) instead of raised.
+    :func:`request_exchange` would; a refusal is returned in its ask's place (nothing of it
+    written, no use of it counted) instead of raised.
 
     The grants' usage rows are locked first, in one order (:func:`exchange.grants.hold_usage`),
     and the ``exchange:request`` leaves and outbox messages of the exchanges made are written
@@ -172,9 +175,10 @@ def request_for_many(
     at: datetime | None = None,
 ) -> list[Requested | TongbanError]:
     """:func:`request_exchanges` for the asks of any number of systems (a batch of concurrent
-    calls decided in one transaction): the same locks in the same order, each decision in its
-    own savepoint, a refusal returned in its call's place."""
-    hold_usage(session, [c.ask.grant_id for c in calls], at or utcnow())
+    calls decided in one transaction, at one instant): the same locks in the same order, a
+    refusal returned in its call's place."""
+    batch = _Batch.at_(at or utcnow())
+    batch.grants.hold(session, [c.ask.grant_id for c in calls])
     keys: dict[str, list[str]] = {}
     for call in calls:
         keys.setdefault(call.caller.id, []).append(call.ask.idempotency_key)
@@ -186,15 +190,53 @@ def request_for_many(
     for call in calls:
         known = made_before[call.caller.id]
         try:
-            requested = _request(session, call.caller, call.ask, mode=call.mode, at=at, known=known)
+            requested = _request(
+                session, call.caller, call.ask, mode=call.mode, batch=batch, known=known
+            )
         except TongbanError as exc:
             outcomes.append(exc)
             continue
         outcomes.append(requested)
         if requested.created:
             made.append((requested.exchange, call.caller))
+    batch.grants.write(session)
+    batch.consents.write(session)
     _announce(session, made, topics=topics)
     return outcomes
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What the decisions of one transaction share: their instant, the grants' uses and the
+    consent checks (see :class:`exchange.grants.GrantBatch` and :class:`consent.CheckBatch`),
+    and the published resources and open objections read."""
+
+    at: datetime
+    grants: GrantBatch
+    consents: consent.CheckBatch
+    resources: dict[tuple[str, int], PublishedVersion]
+    objections: dict[tuple[str, str, tuple[str, ...]], dict[str, ObjectionMarker]]
+
+    @classmethod
+    def at_(cls, at: datetime) -> _Batch:
+        return cls(at, GrantBatch(at), consent.CheckBatch(), {}, {})
+
+    def resource(self, session: Session, code: str, version: int) -> PublishedVersion:
+        found = self.resources.get((code, version))
+        if found is None:  # a refusal is not kept: it raises again
+            found = self.resources[code, version] = published_version(session, code, version)
+        return found
+
+    def markers(
+        self, session: Session, code: str, subject: str, items: list[str]
+    ) -> dict[str, ObjectionMarker]:
+        key = (code, subject, tuple(items))
+        found = self.objections.get(key)
+        if found is None:
+            found = self.objections[key] = under_objection(
+                session, resource_code=code, subject=subject, items=items
+            )
+        return found
 
 
 def _request(
@@ -203,11 +245,11 @@ def _request(
     ask: ExchangeAsk,
     *,
     mode: str,
-    at: datetime | None,
-    known: dict[str, Exchange] | None = None,
+    batch: _Batch,
+    known: dict[str, Exchange],
 ) -> Requested:
     """Decide on and insert the exchange (no leaf, no message yet), or find the repeat
-    (in ``known``, the caller's exchanges by key read beforehand, when given)."""
+    (in ``known``, the caller's exchanges by key, read before the batch and made in it)."""
     grant_id, purpose, consent_id = ask.grant_id, ask.purpose, ask.consent_id
     idempotency_key = ask.idempotency_key
     if mode not in (SYNC, ASYNC):
@@ -219,32 +261,30 @@ def _request(
         raise InvalidExchangeRequest("an idempotency key of 1 to 128 characters is required")
     subject = subject_of(ask.subject_type, ask.subject_id)
     fingerprint = _fingerprint(grant_id, subject, wanted, purpose, consent_id, mode)
-    if known is None:
-        existing = _existing(session, caller.id, idempotency_key)
-    else:
-        existing = known.get(idempotency_key)
+    existing = known.get(idempotency_key)
     if existing is not None:
         return _repeat(existing, fingerprint)
-    try:
-        with session.begin_nested():
-            ex = _decide(
-                session,
-                caller=caller,
-                grant_id=grant_id,
-                subject=subject,
-                items=wanted,
-                purpose=purpose,
-                consent_id=consent_id,
-                at=at or utcnow(),
-            )
-            ex.idempotency_key, ex.request_hash, ex.mode = idempotency_key, fingerprint, mode
-            _insert(session, ex)
-    except IntegrityError:
+    ex = _decide(
+        session,
+        caller=caller,
+        grant_id=grant_id,
+        subject=subject,
+        items=wanted,
+        purpose=purpose,
+        consent_id=consent_id,
+        batch=batch,
+    )
+    ex.idempotency_key, ex.request_hash, ex.mode = idempotency_key, fingerprint, mode
+    if not _insert(session, ex):
         # Another request with the same key committed first: answer with that exchange.
         existing = _existing(session, caller.id, idempotency_key)
-        if existing is None:
-            raise
+        if existing is None:  # not reached: the key's row is there, or the insert was made
+            raise RuntimeError(f"exchange {ex.id} was neither inserted nor found by its key")
         return _repeat(existing, fingerprint)
+    known[idempotency_key] = ex
+    batch.grants.count(ex.grant_id)
+    if ex.consent_id is not None:
+        batch.consents.count(ex.consent_id, batch.at)
     return Requested(ex, created=True)
 
 
@@ -295,9 +335,11 @@ def _decide(
     items: list[str],
     purpose: str,
     consent_id: str | None,
-    at: datetime,
+    batch: _Batch,
 ) -> Exchange:
-    """The broker's decision; raises at the first refusal. Returns the unsaved row."""
+    """The broker's decision; raises at the first refusal. Returns the unsaved row. Writes
+    nothing: the uses it relies on are counted once the row is made."""
+    at = batch.at
     decision = authorize(
         session,
         grant_id=grant_id,
@@ -306,12 +348,19 @@ def _decide(
         items=items,
         purpose=purpose,
         at=at,
+        batch=batch.grants,
     )
-    resource = published_version(session, decision.resource_code, decision.resource_version)
+    resource = batch.resource(session, decision.resource_code, decision.resource_version)
     basis = _lawful_basis(
-        session, decision, resource, subject=subject, items=items, consent_id=consent_id, at=at
+        session,
+        decision,
+        resource,
+        subject=subject,
+        items=items,
+        consent_id=consent_id,
+        batch=batch,
     )
-    markers = under_objection(session, resource_code=resource.code, subject=subject, items=items)
+    markers = batch.markers(session, resource.code, subject, items)
     objections = {key: marker.as_dict() for key, marker in markers.items()}
     return Exchange(
         id=new_id(),
@@ -357,7 +406,7 @@ def _lawful_basis(
     subject: str,
     items: list[str],
     consent_id: str | None,
-    at: datetime,
+    batch: _Batch,
 ) -> LawfulBasis:
     """The basis the exchange rests on: the grant's statutory duty, or the subject's consent
     to the personal items (the sensitive ones named apart), or none for non-personal data."""
@@ -376,7 +425,8 @@ def _lawful_basis(
         items=[_named(resource, k) for k in personal],
         sensitive=sensitive,
         consent_id=consent_id,
-        at=at,
+        at=batch.at,
+        batch=batch.consents,
     )
     if not verdict.allowed:
         missing = list(verdict.missing) or [_named(resource, k) for k in personal]
@@ -398,14 +448,17 @@ def _named(resource: PublishedVersion, key: str) -> str:
     return f"{resource.code}#{key}"
 
 
-def _insert(session: Session, ex: Exchange) -> None:
+def _insert(session: Session, ex: Exchange) -> bool:
     """Insert the row, claiming the idempotency key (its leaf comes with :func:`_announce`),
-    and keep ``ex`` in the session as the row's object, as if it had been read back."""
+    and keep ``ex`` in the session as the row's object, as if it had been read back. False,
+    and nothing written, when the caller's key is taken already."""
     ex.subject_commitment = commitment(session, ex.subject) or ""
     ex.request_leaf = -1
-    session.execute(_INSERT, {key: ex.__dict__[key] for key in _COLUMNS})
+    if not insert_if_absent(session, Exchange, {key: ex.__dict__[key] for key in _COLUMNS}):
+        return False
     make_transient_to_detached(ex)
     session.add(ex)
+    return True
 
 
 def _announce(

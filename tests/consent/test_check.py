@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from audit import entries
 from consent import (
+    CheckBatch,
     Consent,
     ConsentDecision,
     ConsentFrequencyExceeded,
@@ -199,6 +200,58 @@ def test_each_counted_use_bumps_the_period_row_and_a_dry_run_at_the_cap_is_refus
         ask(session, consent, at=first, record_use=False)
     session.refresh(row)
     assert row.uses == 3
+
+
+def _uses(session: Session, consent: Consent) -> int | None:
+    session.expire_all()
+    row = session.scalars(select(ConsentUse).where(ConsentUse.consent_id == consent.id)).first()
+    return None if row is None else row.uses
+
+
+def test_a_batch_counts_only_the_uses_it_is_told_to_and_writes_them_at_once(
+    session: Session,
+) -> None:
+    consent = f.given(session, f.person(f.adult_id()), max_uses=5, use_period="day")
+    now = utcnow()
+    batch = CheckBatch()
+    decisions = [ask(session, consent, at=now, batch=batch) for _ in range(3)]
+    assert all(d.allowed for d in decisions)
+    assert _uses(session, consent) is None  # nothing counted by the checks themselves
+    batch.count(consent.id, now)
+    batch.count(consent.id, now)  # the third check's exchange was not made
+    batch.write(session)
+    assert _uses(session, consent) == 2  # the period's first row, made with both uses
+    later = CheckBatch()
+    assert ask(session, consent, at=now, batch=later).allowed
+    later.count(consent.id, now)
+    later.write(session)
+    assert _uses(session, consent) == 3  # added to the row there
+
+
+def test_a_batch_refuses_past_the_cap_counting_its_own_uses(session: Session) -> None:
+    consent = f.given(session, f.person(f.adult_id()), max_uses=2, use_period="day")
+    now = utcnow()
+    assert ask(session, consent, at=now).allowed  # one use recorded before the batch
+    batch = CheckBatch()
+    assert ask(session, consent, at=now, batch=batch).allowed
+    assert ask(session, consent, at=now, batch=batch).allowed  # room: nothing counted yet
+    batch.count(consent.id, now)
+    with pytest.raises(ConsentFrequencyExceeded):
+        ask(session, consent, at=now, batch=batch)
+    batch.write(session)
+    assert _uses(session, consent) == 2
+
+
+def test_a_batch_reads_the_subjects_records_once(session: Session) -> None:
+    consent = f.given(session, f.person(f.adult_id()))
+    batch = CheckBatch()
+    assert ask(session, consent, batch=batch).allowed
+    # The records are locked for the batch's transaction, so nobody else changes them; a
+    # change in that same transaction shows the batch does not read them a second time.
+    me = f.citizen(consent.subject.partition(":")[2])
+    withdraw(session, consent_id=consent.id, actor=me)
+    assert ask(session, consent, batch=batch).allowed
+    assert not ask(session, consent).allowed  # a check of its own reads them again
 
 
 def test_a_statutory_basis_is_honoured_with_its_legal_reference(session: Session) -> None:

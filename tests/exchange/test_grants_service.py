@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from exchange.grants import (
     Grant,
+    GrantBatch,
     GrantDecision,
     GrantFrequencyExceeded,
     GrantInvalid,
@@ -168,6 +169,46 @@ def test_a_refused_request_does_not_count_against_the_cap(session) -> None:
     with pytest.raises(PurposeMismatch):
         ask(session, w, grant, purpose="retirement")
     assert session.get(GrantUsage, (grant.id, DAY)) is None
+
+
+def _count(session, grant: Grant) -> int | None:
+    session.expire_all()
+    usage = session.get(GrantUsage, (grant.id, DAY))
+    return None if usage is None else usage.count
+
+
+def test_a_batch_holds_the_days_row_and_counts_only_the_uses_it_is_told_to(session) -> None:
+    w = world(session)
+    grant = granted(session, w)  # frequency_per_day = 3
+    batch = GrantBatch(at(DAY, 11))
+    batch.hold(session, [grant.id])
+    assert _count(session, grant) == 0  # the day's row, made at zero to be locked
+    for _ in range(3):  # room for each: nothing is counted by the decisions themselves
+        ask(session, w, grant, batch=batch)
+    assert _count(session, grant) == 0
+    batch.count(grant.id)
+    batch.count(grant.id)
+    batch.write(session)
+    assert _count(session, grant) == 2
+    ask(session, w, grant)  # the third use, alone
+    with pytest.raises(GrantFrequencyExceeded):
+        ask(session, w, grant)
+
+
+def test_a_batch_refuses_past_the_cap_counting_its_own_uses(session) -> None:
+    w = world(session)
+    grant = granted(session, w)  # frequency_per_day = 3
+    ask(session, w, grant)  # one use before the batch
+    batch = GrantBatch(at(DAY, 11))
+    batch.hold(session, [grant.id])
+    for _ in range(2):
+        ask(session, w, grant, batch=batch)
+        batch.count(grant.id)
+    with pytest.raises(GrantFrequencyExceeded) as caught:
+        ask(session, w, grant, batch=batch)
+    assert caught.value.retry_after == int(timedelta(hours=13).total_seconds())
+    batch.write(session)
+    assert _count(session, grant) == 3
 
 
 def test_the_checks_run_in_the_contracts_order(session) -> None:

@@ -16,13 +16,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from audit import entries
-from exchange import ConsentMissing, Exchange, Topics
+from exchange import ConsentMissing, Exchange, IdempotencyKeyReused, Topics
 from exchange.grants import PurposeMismatch, hold_usage, list_grants
 from exchange.grants.clock import local_date
 from exchange.grants.models import GrantUsage
 from exchange.runtime import ExchangeAsk, Waiters, request_exchanges
 from exchange.runtime.deciding import Decided, Decider
-from exchange.runtime.service import Call
+from exchange.runtime.service import Call, Requested, request_for_many
 from kit.db import transaction, utcnow
 from tests.exchange.runtime_helpers import (
     ITEMS,
@@ -356,6 +356,42 @@ def test_a_days_first_use_is_created_in_its_place_in_the_lock_order(hub: Hub) ->
         holder.close()
         thread.join(30)
     assert held == []
+
+
+def test_a_key_another_transaction_takes_first_is_answered_with_its_exchange(hub: Hub) -> None:
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (run with TONGBAN_TEST_DATABASE_URL): concurrent writers")
+    s = make_scene(hub.factory)
+    other, other_consent = _second_grant(hub, s)
+    topics = Topics(hub.settings.topic_prefix)
+    first = hub.factory()  # makes its exchange under the key and holds it uncommitted
+    made = request_for_many(first, [call(s, "shared")], topics=topics)[0]
+    assert isinstance(made, Requested)
+    outcome: list[object] = []
+
+    def second() -> None:  # another grant, so nothing but the key's row is in its way
+        try:
+            with transaction(hub.factory) as session:
+                asked = call(s, "shared", grant_id=other, consent_id=other_consent)
+                outcome.extend(request_for_many(session, [asked], topics=topics))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        _until(lambda: _waiting_for_locks(hub) >= 1)  # its insert waits for the first's row
+        first.commit()
+    finally:
+        first.close()
+        thread.join(30)
+    [refused] = outcome
+    assert isinstance(refused, IdempotencyKeyReused)  # the key's exchange asked for another
+    assert refused.extra["exchange"] == made.exchange.id
+    assert [ex.idempotency_key for ex in rows(hub)] == ["shared"]
+    with transaction(hub.factory) as session:
+        used = session.scalar(select(GrantUsage.count).where(GrantUsage.grant_id == other))
+    assert used == 0  # its decision passed, but no exchange was made: no use counted
 
 
 def _waiting_for_locks(hub: Hub) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from audit import entries
-from consent import withdraw
+from consent import Consent, ConsentFrequencyExceeded, ConsentUse, withdraw
 from exchange import (
     ConsentMissing,
     Exchange,
@@ -25,13 +25,16 @@ from exchange.grants import (
     PurposeMismatch,
     suspend,
 )
+from exchange.grants.models import GrantUsage
 from exchange.runtime import ExchangeAsk, InvalidExchangeRequest, Requested, request_exchanges
 from kit.actors import CITIZEN, ROLE_CITIZEN, Principal
 from kit.db import transaction
+from kit.errors import TongbanError
 from tests import factories
 from tests.exchange.runtime_helpers import (
     PURPOSE,
     Scene,
+    exchange_rows,
     make_scene,
     outbox,
     person_id,
@@ -292,3 +295,71 @@ def test_several_requests_in_one_transaction_each_stand_or_fall_on_their_own(hub
     assert isinstance(again[0], Requested)
     assert not again[0].created
     assert again[0].exchange.id == first.exchange.id
+
+
+def _batch(hub: Hub, s: Scene, *asks: ExchangeAsk) -> list[Requested | TongbanError]:
+    with transaction(hub.factory) as session:
+        return request_exchanges(
+            session,
+            caller=s.asking.principal,
+            asks=list(asks),
+            topics=Topics(hub.settings.topic_prefix),
+        )
+
+
+def _one(s: Scene, key: str) -> ExchangeAsk:
+    return ExchangeAsk(s.grant_id, "person", s.person, ["name"], PURPOSE, key, s.consent_id)
+
+
+def test_a_batch_counts_its_own_uses_against_the_grants_cap(hub: Hub) -> None:
+    s = make_scene(hub.factory, per_day=2)
+    first, second, third = _batch(hub, s, _one(s, "a"), _one(s, "b"), _one(s, "c"))
+    assert isinstance(first, Requested)
+    assert isinstance(second, Requested)
+    assert isinstance(third, GrantFrequencyExceeded)
+    assert third.retry_after >= 1
+    assert len(exchange_rows(hub.factory)) == 2
+    with pytest.raises(GrantFrequencyExceeded):  # the batch's two uses were written
+        ask(hub, s, idempotency_key="d")
+
+
+def test_a_key_asked_twice_in_one_batch_is_one_exchange_and_one_use(hub: Hub) -> None:
+    s = make_scene(hub.factory, per_day=2)
+    first, again, other = _batch(hub, s, _one(s, "a"), _one(s, "a"), _one(s, "b"))
+    assert isinstance(first, Requested)
+    assert isinstance(again, Requested)
+    assert isinstance(other, Requested)  # the repeat used none of the cap
+    assert (first.created, again.created, other.created) == (True, False, True)
+    assert again.exchange.id == first.exchange.id
+    assert len(exchange_rows(hub.factory)) == 2
+    assert _consent_uses(hub, s) == 2
+
+
+def test_a_call_refused_for_its_consents_cap_counts_no_grant_use(hub: Hub) -> None:
+    s = make_scene(hub.factory, per_day=2)
+    assert s.consent_id is not None
+    _cap_consent(hub, s.consent_id, 1)
+    made, refused = _batch(hub, s, _one(s, "a"), _one(s, "b"))
+    assert isinstance(made, Requested)
+    assert isinstance(refused, ConsentFrequencyExceeded)
+    assert _grant_uses(hub, s) == 1
+    assert _consent_uses(hub, s) == 1
+
+
+def _cap_consent(hub: Hub, consent_id: str, uses: int) -> None:
+    with transaction(hub.factory) as session:
+        session.execute(
+            update(Consent).where(Consent.id == consent_id).values(max_uses=uses, use_period="day")
+        )
+
+
+def _grant_uses(hub: Hub, s: Scene) -> int:
+    with transaction(hub.factory) as session:
+        used = session.scalar(select(GrantUsage.count).where(GrantUsage.grant_id == s.grant_id))
+        return int(used or 0)
+
+
+def _consent_uses(hub: Hub, s: Scene) -> int:
+    with transaction(hub.factory) as session:
+        used = session.scalar(select(ConsentUse.uses).where(ConsentUse.consent_id == s.consent_id))
+        return int(used or 0)
