@@ -28,7 +28,12 @@ from catalog.resources.models import (
     ShareType,
     Status,
 )
-from catalog.resources.published import PublishedItem, PublishedVersion, published_version
+from catalog.resources.published import (
+    PublishedItem,
+    PublishedVersion,
+    published_version,
+    published_versions,
+)
 from catalog.resources.search import LookupHit, SearchHit, SearchPage, lookup, search
 from catalog.resources.service import (
     create_resource,
@@ -84,6 +89,7 @@ __all__ = [
     "publish",
     "published_resource",
     "published_version",
+    "published_versions",
     "read_file",
     "reindex",
     "retire",

@@ -10,10 +10,11 @@ never reused) and the time it was published.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from catalog.resources.errors import ResourceNotFound, ResourceNotPublished
@@ -53,6 +54,14 @@ _RESOURCES = table_of(Resource)
 _STATUS = select(_RESOURCES.c.id, _RESOURCES.c.status, _RESOURCES.c.published_at).where(
     _RESOURCES.c.code == bindparam("code_ref"), _RESOURCES.c.version == bindparam("version_ref")
 )
+# Several versions' statuses in one query, for a batch of decisions (published_versions).
+_STATUSES = select(
+    _RESOURCES.c.id,
+    _RESOURCES.c.code,
+    _RESOURCES.c.version,
+    _RESOURCES.c.status,
+    _RESOURCES.c.published_at,
+).where(tuple_(_RESOURCES.c.code, _RESOURCES.c.version).in_(bindparam("pairs", expanding=True)))
 _KEPT: dict[tuple[str, datetime | None], PublishedVersion] = {}
 _LOCK = threading.Lock()
 
@@ -80,10 +89,30 @@ def published_version(session: Session, code: str, version: int) -> PublishedVer
         raise ResourceNotFound(f"信息资源 {code} 没有第 {version} 版")
     if row.status != Status.PUBLISHED:
         raise ResourceNotPublished(f"{code} 第 {version} 版未发布 (状态 {row.status})")
-    key = (row.id, row.published_at)
+    return _kept(session, row.id, row.published_at)
+
+
+def published_versions(
+    session: Session, wanted: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], PublishedVersion]:
+    """The versions among ``wanted`` (code, version) that are PUBLISHED now, in one query;
+    the others are left out (:func:`published_version` says why)."""
+    pairs = sorted(set(wanted))
+    if not pairs:
+        return {}
+    found: dict[tuple[str, int], PublishedVersion] = {}
+    for row in session.execute(_STATUSES, {"pairs": pairs}):
+        if row.status == Status.PUBLISHED:
+            found[row.code, row.version] = _kept(session, row.id, row.published_at)
+    return found
+
+
+def _kept(session: Session, resource_id: str, published_at: datetime | None) -> PublishedVersion:
+    """The snapshot of a PUBLISHED row, read once per row and publication."""
+    key = (resource_id, published_at)
     kept = _KEPT.get(key)
     if kept is None:
-        resource = session.get(Resource, row.id)
+        resource = session.get(Resource, resource_id)
         assert resource is not None
         kept = _snapshot(resource)
         with _LOCK:

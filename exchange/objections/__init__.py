@@ -9,7 +9,7 @@ from exchange.objections.errors import (
     ObjectionStateConflict,
 )
 from exchange.objections.events import TOPIC as OBJECTION_TOPIC
-from exchange.objections.markers import ObjectionMarker, under_objection
+from exchange.objections.markers import ObjectionMarker, objections_on, under_objection
 from exchange.objections.models import Objection, ObjectionEvent, ObjectionStatus
 from exchange.objections.overdue import mark_overdue_objections, overdue_objections
 from exchange.objections.service import (
@@ -42,6 +42,7 @@ __all__ = [
     "list_objections",
     "mark_overdue_objections",
     "objection_statistics",
+    "objections_on",
     "overdue_objections",
     "raise_objection",
     "reject",

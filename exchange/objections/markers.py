@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from exchange.objections.models import OPEN, Objection
@@ -22,6 +22,24 @@ _OPEN_ON_ITEMS = (
         _OBJECTIONS.c.resource_code == bindparam("resource_ref"),
         _OBJECTIONS.c.subject == bindparam("subject_ref"),
         _OBJECTIONS.c.item.in_(bindparam("item_keys", expanding=True)),
+        _OBJECTIONS.c.status.in_([str(s) for s in OPEN]),
+    )
+    .order_by(_OBJECTIONS.c.raised_at, _OBJECTIONS.c.id)
+)
+# Every item of several subjects' records at once (a batch of decisions).
+_OPEN_ON_RECORDS = (
+    select(
+        _OBJECTIONS.c.resource_code,
+        _OBJECTIONS.c.subject,
+        _OBJECTIONS.c.id,
+        _OBJECTIONS.c.item,
+        _OBJECTIONS.c.status,
+        _OBJECTIONS.c.raised_at,
+    )
+    .where(
+        tuple_(_OBJECTIONS.c.resource_code, _OBJECTIONS.c.subject).in_(
+            bindparam("records", expanding=True)
+        ),
         _OBJECTIONS.c.status.in_([str(s) for s in OPEN]),
     )
     .order_by(_OBJECTIONS.c.raised_at, _OBJECTIONS.c.id)
@@ -61,3 +79,21 @@ def under_objection(
             ObjectionMarker(objection_id=row.id, status=row.status, raised_at=row.raised_at),
         )
     return markers
+
+
+def objections_on(
+    session: Session, records: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, ObjectionMarker]]:
+    """:func:`under_objection` for every item of several records (resource code, subject)
+    in one query: by record, item key → the oldest open objection. A record without any open
+    objection is absent."""
+    pairs = sorted(set(records))
+    if not pairs:
+        return {}
+    found: dict[tuple[str, str], dict[str, ObjectionMarker]] = {}
+    for row in session.execute(_OPEN_ON_RECORDS, {"records": pairs}):
+        found.setdefault((row.resource_code, row.subject), {}).setdefault(
+            row.item,
+            ObjectionMarker(objection_id=row.id, status=row.status, raised_at=row.raised_at),
+        )
+    return found

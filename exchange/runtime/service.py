@@ -7,7 +7,8 @@ by the caller and covers the items and the purpose, under its frequency cap
 subject's consent for the personal items among them (:func:`consent.check`).
 
 Every decision is one of a batch (:func:`request_for_many`; a lone call is a batch of one),
-which reads each grant, resource, consent record set and objection list once. A decision
+which reads its grants, their resources and the subjects' open objections ahead, one query
+each, and each consent record set once. A decision
 writes nothing until every check has passed, and then only its row (``INSERT … ON CONFLICT DO
 NOTHING``: a key another call has just taken makes it a repeat, not an error), so a refusal
 is returned in its place and leaves the others standing with no savepoint to roll back. The
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -29,9 +30,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 import consent
 from audit import Action, LeafDraft, commitment, record_many, subject_ref
-from catalog import PublishedVersion, published_version
+from catalog import PublishedVersion, published_version, published_versions
 from exchange.grants import GrantBatch, GrantDecision, authorize
-from exchange.objections import ObjectionMarker, under_objection
+from exchange.objections import ObjectionMarker, objections_on, under_objection
 from exchange.runtime.errors import ConsentMissing, IdempotencyKeyReused, InvalidExchangeRequest
 from exchange.runtime.events import leaf_refs, send_requests
 from exchange.runtime.models import ASYNC, SYNC, Exchange, Status
@@ -177,8 +178,7 @@ def request_for_many(
     """:func:`request_exchanges` for the asks of any number of systems (a batch of concurrent
     calls decided in one transaction, at one instant): the same locks in the same order, a
     refusal returned in its call's place."""
-    batch = _Batch.at_(at or utcnow())
-    batch.grants.hold(session, [c.ask.grant_id for c in calls])
+    batch = _Batch.hold(session, calls, at or utcnow())
     keys: dict[str, list[str]] = {}
     for call in calls:
         keys.setdefault(call.caller.id, []).append(call.ask.idempotency_key)
@@ -205,38 +205,57 @@ def request_for_many(
     return outcomes
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Batch:
     """What the decisions of one transaction share: their instant, the grants' uses and the
     consent checks (see :class:`exchange.grants.GrantBatch` and :class:`consent.CheckBatch`),
-    and the published resources and open objections read."""
+    and the published resources and open objections, read ahead for all of them (one query
+    each) once the grants are held."""
 
     at: datetime
     grants: GrantBatch
-    consents: consent.CheckBatch
-    resources: dict[tuple[str, int], PublishedVersion]
-    objections: dict[tuple[str, str, tuple[str, ...]], dict[str, ObjectionMarker]]
+    consents: consent.CheckBatch = field(default_factory=consent.CheckBatch)
+    resources: dict[tuple[str, int], PublishedVersion] = field(default_factory=dict)
+    objections: dict[tuple[str, str], dict[str, ObjectionMarker]] = field(default_factory=dict)
 
     @classmethod
-    def at_(cls, at: datetime) -> _Batch:
-        return cls(at, GrantBatch(at), consent.CheckBatch(), {}, {})
+    def hold(cls, session: Session, calls: Sequence[Call], at: datetime) -> _Batch:
+        """Lock and count the calls' grants' uses, and read what their decisions will."""
+        batch = cls(at, GrantBatch(at))
+        batch.grants.hold(session, [c.ask.grant_id for c in calls])
+        held = {grant.id: grant for grant in batch.grants.held()}
+        versions = {(g.resource_code, g.resource_version) for g in held.values()}
+        batch.resources.update(published_versions(session, versions))
+        records = set()
+        for call in calls:
+            grant = held.get(call.ask.grant_id)
+            subject = _subject_if_valid(call.ask)
+            if grant is not None and subject is not None:
+                records.add((grant.resource_code, subject))
+        read = objections_on(session, records)
+        batch.objections.update({record: read.get(record, {}) for record in records})
+        return batch
 
     def resource(self, session: Session, code: str, version: int) -> PublishedVersion:
         found = self.resources.get((code, version))
-        if found is None:  # a refusal is not kept: it raises again
+        if found is None:  # not published (or not read ahead): raises, or is read now
             found = self.resources[code, version] = published_version(session, code, version)
         return found
 
     def markers(
         self, session: Session, code: str, subject: str, items: list[str]
     ) -> dict[str, ObjectionMarker]:
-        key = (code, subject, tuple(items))
-        found = self.objections.get(key)
-        if found is None:
-            found = self.objections[key] = under_objection(
-                session, resource_code=code, subject=subject, items=items
-            )
-        return found
+        on_record = self.objections.get((code, subject))
+        if on_record is None:  # not read ahead
+            return under_objection(session, resource_code=code, subject=subject, items=items)
+        return {item: marker for item, marker in on_record.items() if item in items}
+
+
+def _subject_if_valid(ask: ExchangeAsk) -> str | None:
+    try:
+        return subject_of(ask.subject_type, ask.subject_id)
+    except InvalidExchangeRequest:
+        return None
 
 
 def _request(

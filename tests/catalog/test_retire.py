@@ -13,6 +13,7 @@ from catalog import (
     WrongStatus,
     published_resource,
     published_version,
+    published_versions,
     resource_versions,
     retire_resource,
     revise_resource,
@@ -156,3 +157,21 @@ def test_a_version_read_for_exchanges_is_refused_once_it_is_retired(
         published_version(session, resource.code, resource.version)
     with pytest.raises(ResourceNotFound):
         published_version(session, resource.code, resource.version + 1)
+
+
+def test_versions_read_together_are_those_published_now(session: Session, c: City) -> None:
+    birth = published(session, birth_entry(c.health), c)
+    gone = published(session, birth_entry(c.health, name="出生医学证明信息 (旧)"), c)
+    retire_resource(
+        session,
+        code=gone.code,
+        actor=c.steward(),
+        reason="数据已并入新资源",
+        active_grants=0,
+        topic=TOPIC,
+    )
+    wanted = [(birth.code, birth.version), (gone.code, gone.version), (birth.code, 99)]
+    found = published_versions(session, wanted)
+    assert list(found) == [(birth.code, birth.version)]
+    assert found[birth.code, birth.version] is published_version(session, birth.code, 1)
+    assert published_versions(session, []) == {}

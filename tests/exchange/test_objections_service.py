@@ -23,6 +23,7 @@ from exchange.objections import (
     forward,
     mark_overdue_objections,
     objection_statistics,
+    objections_on,
     raise_objection,
     reject,
     under_objection,
@@ -237,6 +238,23 @@ def test_markers_concern_only_that_subject_and_resource(session) -> None:
         )
         == {}
     )
+
+
+def test_several_records_are_read_at_once_with_their_open_objections_by_item(session) -> None:
+    w = world(session)
+    me = subject_ref("person", resident_id())
+    first = raised(session, w)
+    sex = raised(session, w, item="sex", value_seen="1", value_claimed="2")
+    other = subject_ref("person", resident_id(2))
+    elsewhere = add_resource(session, w.provider)
+    found = objections_on(
+        session, [(w.resource.code, me), (w.resource.code, other), (elsewhere.code, me)]
+    )
+    assert list(found) == [(w.resource.code, me)]  # records without an open one are absent
+    on_mine = found[w.resource.code, me]
+    assert {k: m.objection_id for k, m in on_mine.items()} == {"name": first.id, "sex": sex.id}
+    assert on_mine == markers(session, w)  # what under_objection says of the same items
+    assert objections_on(session, []) == {}
 
 
 def test_the_provider_confirms_the_value_with_an_explanation(session) -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from audit import entries
+from catalog import Resource, ResourceNotPublished
 from consent import Consent, ConsentFrequencyExceeded, ConsentUse, withdraw
 from exchange import (
     ConsentMissing,
@@ -168,6 +169,16 @@ def test_a_suspended_grant_is_refused(hub: Hub, s: Scene) -> None:
         suspend(session, grant_id=s.grant_id, actor=reviewer, reason="核查中", topic="t.g")
     with pytest.raises(GrantNotActive):
         ask(hub, s)
+
+
+def test_a_resource_retired_since_its_grant_was_given_is_refused(hub: Hub, s: Scene) -> None:
+    with transaction(hub.factory) as session:  # as the authority's approved retirement ends it
+        session.execute(
+            update(Resource).where(Resource.code == s.resource_code).values(status="RETIRED")
+        )
+    with pytest.raises(ResourceNotPublished):
+        ask(hub, s)
+    assert _nothing_written(hub, s)
 
 
 def test_past_the_grants_daily_cap_the_request_is_refused_with_a_retry_after(hub: Hub) -> None:
