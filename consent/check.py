@@ -14,9 +14,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Select, bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit import subject_ref
@@ -70,14 +70,6 @@ _TERMS = {
     for lock in (False, True)
 }
 _USES = table_of(ConsentUse)
-_COUNT = (
-    update(_USES)
-    .where(
-        _USES.c.consent_id == bindparam("consent_ref"), _USES.c.period == bindparam("period_ref")
-    )
-    .values(uses=_USES.c.uses + 1, last_used_at=bindparam("used_at"))
-)
-_COUNT_CAPPED = _COUNT.where(_USES.c.uses < bindparam("cap"))
 _USED = select(_USES.c.uses).where(
     _USES.c.consent_id == bindparam("consent_ref"), _USES.c.period == bindparam("period_ref")
 )
@@ -107,8 +99,10 @@ class CheckBatch:
     """Checks made together in one transaction (the exchanges a hub decides at once).
 
     Each subject's records for a recipient and purpose are read, and locked, once for the
-    batch. A passing check makes sure its record's cap leaves room for one more use, counting
-    the uses the batch has counted already, but does not count it: the caller counts it with
+    batch (the row lock serialises the counters of one record, so the period's count read
+    after it stays true until the commit). A passing check makes sure its record's cap leaves
+    room for one more use, counting the uses the batch has counted already, but does not
+    count it: the caller counts it with
     :meth:`count` once what it checked for is made, and :meth:`write` writes the batch's
     counts before the transaction commits. A check that is refused, or whose exchange is not
     made after all, counts nothing, with no savepoint to roll back."""
@@ -128,12 +122,18 @@ class CheckBatch:
         consent_id: str | None,
         lock: bool,
     ) -> list[Terms]:
+        """The terms of the subject's records for this recipient and purpose, read (and
+        locked, with ``lock``) from the database the first time, the session's pending
+        changes flushed first; never from objects it holds."""
         key = (subject, recipient, purpose, consent_id, lock)
         found = self._records.get(key)
         if found is None:
-            found = self._records[key] = _records(
-                session, subject, recipient, purpose, consent_id, lock
-            )
+            keys = {"subject_ref": subject, "recipient_code": recipient, "purpose_ref": purpose}
+            if consent_id is not None:
+                keys["consent_ref"] = consent_id
+            session.flush()  # a Core statement does not flush the session by itself
+            rows = session.execute(_TERMS[consent_id is not None, lock], keys)
+            found = self._records[key] = [Terms(*row) for row in rows]
         return found
 
     def make_room(self, session: Session, consent: Terms, at: datetime) -> None:
@@ -211,21 +211,23 @@ def check(
     over a consent when both cover the flow; one record must cover every item.
 
     With ``batch``, the records are read once for the batch and a passing check counts no
-    use itself: see :class:`CheckBatch`."""
+    use itself: see :class:`CheckBatch`. Without, the check is a batch of one, its use (with
+    ``record_use``) written before it returns."""
     wanted = sorted({i.strip() for i in items} | {s.strip() for s in sensitive})
     flagged = {s.strip() for s in sensitive}
-    read = _records if batch is None else batch.records
-    records = read(
+    checks = CheckBatch() if batch is None else batch  # a check of its own: a batch of one
+    records = checks.records(
         session, _spelled(subject), recipient.strip().upper(), purpose, consent_id, record_use
     )
     best: tuple[int, str, tuple[str, ...]] | None = None
     for consent in _preferred(records):
         problem, missing = _fit(consent, wanted, flagged, at, onward_transfer)
         if problem is None:
-            if batch is not None and record_use:
-                batch.make_room(session, consent, at)
-                return _allowed(session, consent, at, count=False, checked=True)
-            return _allowed(session, consent, at, count=record_use)
+            checks.make_room(session, consent, at)  # a dry run, too, is refused at the cap
+            if batch is None and record_use:
+                checks.count(consent.id, at)
+                checks.write(session)
+            return _allowed(consent)
         rank = len(missing) + (0 if consent.state == State.GIVEN else len(wanted) + 1)
         if best is None or rank < best[0]:
             best = (rank, problem, missing)
@@ -237,24 +239,6 @@ def check(
 def _spelled(subject: str) -> str:
     kind, sep, ident = subject.partition(":")
     return subject_ref(kind.strip(), ident) if sep else subject
-
-
-def _records(
-    session: Session,
-    subject: str,
-    recipient: str,
-    purpose: str,
-    consent_id: str | None,
-    lock: bool,
-) -> list[Terms]:
-    """The terms of the subject's records for this recipient and purpose, read from the
-    database (the session's pending changes flushed first), never from objects it holds."""
-    keys = {"subject_ref": subject, "recipient_code": recipient, "purpose_ref": purpose}
-    if consent_id is not None:
-        keys["consent_ref"] = consent_id
-    session.flush()  # a Core statement does not flush the session by itself
-    rows = session.execute(_TERMS[consent_id is not None, lock], keys)
-    return [Terms(*row) for row in rows]
 
 
 def _preferred(records: list[Terms]) -> list[Terms]:
@@ -300,11 +284,7 @@ def _refused(reason: str, missing: list[str]) -> ConsentDecision:
     )
 
 
-def _allowed(
-    session: Session, consent: Terms, at: datetime, *, count: bool, checked: bool = False
-) -> ConsentDecision:
-    if not checked:  # the cap (a batch's ``make_room`` checked it already)
-        _count_use(session, consent, at, count=count)
+def _allowed(consent: Terms) -> ConsentDecision:
     statutory = consent.lawful_basis == Basis.STATUTORY_DUTY
     reason = (
         f"statutory duty: {consent.legal_reference}"
@@ -344,27 +324,3 @@ def period_of(consent: Terms, at: datetime) -> tuple[str, datetime]:
         first = midnight.replace(day=1)
         return local.strftime("%Y-%m"), (first + timedelta(days=32)).replace(day=1)
     return "validity", consent.valid_until
-
-
-def _count_use(session: Session, consent: Terms, at: datetime, *, count: bool) -> None:
-    """Refuse past the cap; count one use when asked. The record's row lock (taken by
-    ``check`` when counting) serialises the counter of one record, so the period's row is
-    bumped in one conditional statement and read only when that changed nothing (the
-    period's first use, or the cap reached)."""
-    period, ends = period_of(consent, at)
-    keys = {"consent_ref": consent.id, "period_ref": period}
-    if count:
-        if consent.max_uses is None:
-            bumped = session.execute(_COUNT, {**keys, "used_at": at})
-        else:
-            bumped = session.execute(
-                _COUNT_CAPPED, {**keys, "used_at": at, "cap": consent.max_uses}
-            )
-        if cast(CursorResult[Any], bumped).rowcount == 1:
-            return
-    uses = session.scalar(_USED, keys)
-    if consent.max_uses is not None and (uses or 0) >= consent.max_uses:
-        raise _cap_reached(consent, at, ends)
-    if count and uses is None:
-        session.add(ConsentUse(consent_id=consent.id, period=period, uses=1, last_used_at=at))
-        session.flush()

@@ -7,9 +7,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from kit.db import table_of
 # The decision's statements are built once, on the tables (building and keying a statement
 # cost about as much as running it, and one of the mapped class's attributes takes the
 # ORM's slower path: a pre-fill's nine decisions took 15 % longer): the grant's columns the
-# checks read, and the day's use counted in one conditional UPDATE.
+# checks read, and the usage rows locked, counted and added to.
 _GRANTS = table_of(Grant)
 _GRANT_COLUMNS = (
     _GRANTS.c.id,
@@ -52,15 +52,6 @@ _GRANTS_OF = select(*_GRANT_COLUMNS).where(
     _GRANTS.c.id.in_(bindparam("grant_refs", expanding=True))
 )
 _USAGE = table_of(GrantUsage)
-_COUNT = (
-    update(_USAGE)
-    .where(
-        _USAGE.c.grant_id == bindparam("grant_ref"),
-        _USAGE.c.day == bindparam("day_ref"),
-        _USAGE.c.count < bindparam("cap"),
-    )
-    .values(count=_USAGE.c.count + 1)
-)
 # hold_usage's: which of a batch's grants have the day's row, and all of them locked, with
 # the day's count so far.
 _USAGE_ROWS = select(_USAGE.c.grant_id).where(
@@ -85,9 +76,6 @@ _ADD = (
     update(_USAGE)
     .where(_USAGE.c.grant_id == bindparam("grant_ref"), _USAGE.c.day == bindparam("day_ref"))
     .values(count=_USAGE.c.count + bindparam("added"))
-)
-_USED = select(GrantUsage.count).where(
-    GrantUsage.grant_id == bindparam("grant_ref"), GrantUsage.day == bindparam("day_ref")
 )
 
 
@@ -278,25 +266,13 @@ def hold_usage(session: Session, grant_ids: Sequence[str], at: datetime) -> dict
 
 
 def _count_use(session: Session, grant: Any, at: datetime) -> None:
-    day = local_date(at)
-    keys = {"grant_ref": grant.id, "day_ref": day}
-
-    def bump() -> bool:
-        counted = session.execute(_COUNT, {**keys, "cap": grant.frequency_per_day})
-        return cast(CursorResult[Any], counted).rowcount == 1
-
-    if bump():
-        return
-    used = session.scalar(_USED, keys)
-    if used is None:
-        try:
-            with session.begin_nested():
-                session.add(GrantUsage(grant_id=grant.id, day=day, count=1))
-            return
-        except IntegrityError:  # another transaction counted the day's first use
-            if bump():
-                return
-    raise _cap_reached(grant, at)
+    """One use counted at once, as a batch of one: its row locked (made at zero on the day's
+    first use), the cap checked, the use written."""
+    alone = GrantBatch(at, _grants={grant.id: grant})
+    alone.hold(session, [grant.id])
+    alone.make_room(grant)
+    alone.count(grant.id)
+    alone.write(session)
 
 
 def _cap_reached(grant: Any, at: datetime) -> GrantFrequencyExceeded:
