@@ -1,7 +1,6 @@
-"""The boundary of the reply worker: the replies of a polled batch in one transaction, other
-messages on the reply and dead-letter topics one transaction each, poison messages to the
-dead-letter topic. Replies are verified in a read-only unit first, so that the write
-transaction holds the write lock only to record them.
+"""The boundary of the reply worker: the replies of a polled batch checked and recorded in one
+transaction, other messages on the reply and dead-letter topics one transaction each, poison
+messages to the dead-letter topic.
 
 It knows nothing of Kafka: the worker hands it a topic and the message bytes, commits the
 consumer offsets afterwards, and wakes the waiters of the exchange ids it returns.
@@ -19,15 +18,13 @@ from exchange.runtime.events import REPLY
 from exchange.runtime.models import Exchange
 from exchange.runtime.replies import (
     Leaves,
-    check_reply,
     lock_exchanges,
     poison,
-    read_exchanges,
     record_dead_letter,
     record_reply,
 )
 from exchange.runtime.topics import Topics
-from kit.db import SessionFactory, reading, transaction
+from kit.db import SessionFactory, transaction
 from kit.events import Envelope
 
 log = logging.getLogger(__name__)
@@ -69,11 +66,11 @@ class ReplyHandler:
         self, messages: Sequence[tuple[str, bytes]], stop: threading.Event | None = None
     ) -> list[str]:
         """Process a batch of messages (topic, bytes); return the ids of the exchanges that
-        changed. The replies among them are checked in one read-only unit and recorded in one
-        transaction, so a batch takes the write lock once; a message that is not a reply, or
-        whose exchange is unknown or that cannot be placed, then goes through :meth:`handle`
-        on its own. Once the batch is committed, ``on_recorded`` is given each exchange it
-        changed (detached, every column loaded)."""
+        changed. The replies among them are checked and recorded in one transaction, which
+        locks their exchanges in one statement and reads each signing key once; a message
+        that is not a reply, or whose exchange is unknown or that cannot be placed, then goes
+        through :meth:`handle` on its own. Once the batch is committed, ``on_recorded`` is
+        given each exchange it changed (detached, every column loaded)."""
         replies: list[tuple[str, bytes, Envelope]] = []
         alone: list[tuple[str, bytes]] = []
         for topic, value in messages:
@@ -88,21 +85,18 @@ class ReplyHandler:
             # (a reply delivered twice across a rebalance) cannot deadlock on PostgreSQL.
             replies.sort(key=lambda reply: str(reply[2].payload.get("exchange_id")))
             ids = [i for _, _, e in replies if isinstance(i := e.payload.get("exchange_id"), str)]
-            with reading(self.factory) as session:
-                known = read_exchanges(session, ids)
-                keys: dict[str, KeyHolder | None] = {}  # a batch's replies share their signers
-                verdicts = [check_reply(session, e, known=known, keys=keys) for _, _, e in replies]
             with transaction(self.factory) as session:
                 locked = lock_exchanges(session, ids)
+                keys: dict[str, KeyHolder | None] = {}  # a batch's replies share their signers
                 leaves = Leaves()
-                for (topic, value, envelope), verdict in zip(replies, verdicts, strict=True):
+                for topic, value, envelope in replies:
                     try:
                         recorded = record_reply(
                             session,
                             envelope,
                             topics=self.topics,
-                            verdict=verdict,
                             locked=locked,
+                            keys=keys,
                             leaves=leaves,
                         )
                     except (ReplyMalformed, UnknownExchange):
@@ -132,10 +126,8 @@ class ReplyHandler:
         while True:
             attempts += 1
             try:
-                with reading(self.factory) as session:
-                    verdict = check_reply(session, envelope)
                 with transaction(self.factory) as session:
-                    recorded = record_reply(session, envelope, topics=self.topics, verdict=verdict)
+                    recorded = record_reply(session, envelope, topics=self.topics)
                 return recorded.exchange_id if recorded.changed else None
             except ReplyMalformed as exc:
                 self._poison(topic, value, exc.detail, attempts, None)

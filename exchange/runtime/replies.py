@@ -50,9 +50,13 @@ def _exchange_id(payload: dict[str, Any]) -> str:
     return value
 
 
-# Built once: every reply reads its exchange, and then locks it to record the answer.
-_BY_IDS = select(Exchange).where(Exchange.id.in_(bindparam("exchange_ids", expanding=True)))
-_LOCK_BY_IDS = _BY_IDS.order_by(Exchange.id).with_for_update()
+# Built once: every reply locks its exchange to check and record the answer.
+_LOCK_BY_IDS = (
+    select(Exchange)
+    .where(Exchange.id.in_(bindparam("exchange_ids", expanding=True)))
+    .order_by(Exchange.id)
+    .with_for_update()
+)
 _LOCK = select(Exchange).where(Exchange.id == bindparam("exchange_ref")).with_for_update()
 
 
@@ -60,15 +64,9 @@ def _locked(session: Session, exchange_id: str) -> Exchange | None:
     return session.scalar(_LOCK, {"exchange_ref": exchange_id})
 
 
-def read_exchanges(session: Session, ids: Iterable[str]) -> dict[str, Exchange]:
-    """The exchanges among ``ids`` that exist, by id, in one query."""
-    rows = session.scalars(_BY_IDS, {"exchange_ids": sorted(set(ids))})
-    return {ex.id: ex for ex in rows}
-
-
 def lock_exchanges(session: Session, ids: Iterable[str]) -> dict[str, Exchange]:
-    """:func:`read_exchanges`, their rows locked in id order (one statement), for recording
-    a batch of replies (see :func:`record_reply`)."""
+    """The exchanges among ``ids`` that exist, by id, their rows locked in id order (one
+    statement), for recording a batch of replies (see :func:`record_reply`)."""
     rows = session.scalars(_LOCK_BY_IDS, {"exchange_ids": sorted(set(ids))})
     return {ex.id: ex for ex in rows}
 
@@ -96,63 +94,24 @@ def _result_leaf(session: Session, ex: Exchange, draft: LeafDraft, leaves: Leave
         leaves.drafts.append((ex, draft))
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The checks of one reply message to one exchange, made ahead of recording it (see
-    :func:`check_reply`): what verifying it found, passed or refused."""
-
-    exchange_id: str
-    message_id: str
-    found: Verified | Refused
-
-    def holds_for(self, ex: Exchange, envelope: Envelope) -> bool:
-        return self.exchange_id == ex.id and self.message_id == envelope.id
-
-
-def check_reply(
-    session: Session,
-    envelope: Envelope,
-    *,
-    known: Mapping[str, Exchange] | None = None,
-    keys: dict[str, KeyHolder | None] | None = None,
-) -> Verdict | None:
-    """Verify a reply before the transaction that records it. Checking the signature, the
-    key and the data only reads (the exchange's checked columns never change once it is
-    made), so it need not hold up other writers; :func:`record_reply` then only records.
-    None when the message is not a reply to a PENDING exchange: ``record_reply`` decides
-    what that means. ``known`` holds exchanges the caller read already (by id), ``keys`` the
-    signing keys read in the same unit (see :func:`exchange.runtime.verify.verify_reply`)."""
-    if envelope.type != REPLY:
-        return None
-    exchange_id = envelope.payload.get("exchange_id")
-    if not isinstance(exchange_id, str):
-        return None
-    ex = (known or {}).get(exchange_id) or session.get(Exchange, exchange_id)
-    if ex is None or ex.state.done:
-        return None
-    try:
-        return Verdict(ex.id, envelope.id, verify_reply(session, ex, envelope.payload, keys=keys))
-    except Refused as refused:
-        return Verdict(ex.id, envelope.id, refused)
-
-
 def record_reply(
     session: Session,
     envelope: Envelope,
     *,
     topics: Topics,
     at: datetime | None = None,
-    verdict: Verdict | None = None,
     locked: Mapping[str, Exchange] | None = None,
+    keys: dict[str, KeyHolder | None] | None = None,
     leaves: Leaves | None = None,
 ) -> Recorded:
-    """Record a provider's reply to a PENDING exchange: FULFILLED / NOT_FOUND / UNAVAILABLE
-    when every check passes, else FAILED with the reason and no data. The checks are made
-    here unless ``verdict`` (from :func:`check_reply` on this very message) holds them.
-    ``locked`` holds exchanges this transaction has locked already (:func:`lock_exchanges`);
-    any other is locked here. The result leaf is appended now, or with ``leaves`` when the
-    caller writes those (an exchange's ``result_leaf`` is set then). Raises
-    :class:`ReplyMalformed` or :class:`UnknownExchange` for a message the hub cannot place."""
+    """Check a provider's reply to a PENDING exchange (:func:`exchange.runtime.verify.
+    verify_reply`) and record it: FULFILLED / NOT_FOUND / UNAVAILABLE when every check
+    passes, else FAILED with the reason and no data. ``locked`` holds exchanges this
+    transaction has locked already (:func:`lock_exchanges`); any other is locked here.
+    ``keys`` keeps the signing keys read so far in this transaction, for the other replies
+    of a batch. The result leaf is appended now, or with ``leaves`` when the caller writes
+    those (an exchange's ``result_leaf`` is set then). Raises :class:`ReplyMalformed` or
+    :class:`UnknownExchange` for a message the hub cannot place."""
     if envelope.type != REPLY:
         raise ReplyMalformed(f"expected an exchange:reply, not {envelope.type!r}")
     exchange_id = _exchange_id(envelope.payload)
@@ -163,13 +122,11 @@ def record_reply(
         return Recorded(ex.id, ex.status, changed=False)
     jws = envelope.payload.get("jws")
     digests = {"jws": hashlib.sha256(jws.encode()).hexdigest()} if isinstance(jws, str) else {}
-    if verdict is not None and verdict.holds_for(ex, envelope):
-        found = verdict.found
-    else:
-        try:
-            found = verify_reply(session, ex, envelope.payload)
-        except Refused as refused:
-            found = refused
+    found: Verified | Refused
+    try:
+        found = verify_reply(session, ex, envelope.payload, keys=keys)
+    except Refused as refused:
+        found = refused
     if isinstance(found, Refused):
         fail(session, ex, reason=found.reason, topics=topics, digests=digests, at=at, leaves=leaves)
     else:

@@ -5,7 +5,7 @@ JWS must verify, its claims must match the request (exchange, resource, schema, 
 commitment, grant, provider), its data may hold only requested items, and found data must
 conform to the resource's unified schema for those items. Parsed public keys are cached by
 their key material; the key's status and its system's are read in one query, once per reply
-or, for a batch of replies checked in one read-only unit, once per key (``keys``).
+or, for a batch of replies recorded in one transaction, once per key (``keys``).
 """
 
 from __future__ import annotations

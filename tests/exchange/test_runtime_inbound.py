@@ -37,14 +37,15 @@ def statuses(hub: Hub, ids: list[str]) -> list[str]:
     return [rows[i] for i in ids]
 
 
-def commits(hub: Hub) -> list[int]:
-    """A counter of the transactions committed from now on (read-only units roll back)."""
+def counter(hub: Hub, name: str) -> list[int]:
+    """A counter of the engine's ``name`` events from now on ("begin": units of work opened,
+    read-only ones too; "commit": transactions committed, as read-only units roll back)."""
     counted = [0]
 
     def one(_conn: Any) -> None:
         counted[0] += 1
 
-    event.listen(hub.engine, "commit", one)
+    event.listen(hub.engine, name, one)
     return counted
 
 
@@ -56,13 +57,14 @@ def test_a_batch_of_replies_is_recorded_in_one_transaction(hub: Hub, s: Scene) -
         reply_for(asked[1], s.answering, outcome="not_found"),
         reply_for(asked[2], s.answering, key=forged_key()),
     ]
-    counted = commits(hub)
+    begun, committed = counter(hub, "begin"), counter(hub, "commit")
     changed = ReplyHandler(hub.factory, topics=topics).handle_many(
         [(topics.replies, r.to_bytes()) for r in batch]
     )
     ids = [a["exchange_id"] for a in asked]
     assert sorted(changed) == sorted(ids)
-    assert counted == [1]
+    # checked and recorded in the one transaction: no unit of work before it
+    assert (begun, committed) == ([1], [1])
     assert statuses(hub, ids) == [
         ExchangeStatus.FULFILLED,
         ExchangeStatus.NOT_FOUND,

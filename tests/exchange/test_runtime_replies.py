@@ -4,7 +4,6 @@ and the resend sweeper."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,11 +14,9 @@ from catalog import rotate_key, set_system_enabled
 from exchange import Exchange, ExchangeStatus, Topics, record_reply, resend_due
 from exchange.runtime import UnknownExchange, poison, record_dead_letter
 from exchange.runtime.events import dead_letter_envelope
-from exchange.runtime.replies import Verdict, check_reply
-from exchange.runtime.verify import Verified
 from kit.actors import operator
 from kit.crypto import generate_key, public_jwk
-from kit.db import reading, transaction, utcnow
+from kit.db import transaction, utcnow
 from kit.events import Envelope
 from tests import factories
 from tests.exchange.runtime_helpers import (
@@ -51,25 +48,9 @@ def asked(hub: Hub, s: Scene, items: list[str] | None = None) -> dict[str, Any]:
     return next(m.payload for m in messages if m.payload["exchange_id"] == ex.id)
 
 
-@pytest.fixture(autouse=True, params=["checked while recording", "checked ahead"])
-def checked_ahead(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test here records its replies both ways: verified inside the write
-    transaction, and verified ahead of it in a read-only unit (as the reply worker does)."""
-    AHEAD.append(request.param == "checked ahead")
-    yield
-    AHEAD.pop()
-
-
-AHEAD: list[bool] = []
-
-
 def record(hub: Hub, reply: Envelope) -> Exchange:
-    verdict = None
-    if AHEAD and AHEAD[-1]:
-        with reading(hub.factory) as session:
-            verdict = check_reply(session, reply)
     with transaction(hub.factory) as session:
-        record_reply(session, reply, topics=topics(hub), verdict=verdict)
+        record_reply(session, reply, topics=topics(hub))
         ex = session.get(Exchange, reply.payload["exchange_id"])
         assert ex is not None
         return ex
@@ -296,47 +277,3 @@ def test_a_late_reply_after_giving_up_is_ignored(hub: Hub, s: Scene) -> None:
     ex = record(hub, reply_for(request, s.answering))
     assert ex.status == ExchangeStatus.UNAVAILABLE
     assert ex.jws is None
-
-
-def checked(hub: Hub, s: Scene) -> tuple[dict[str, Any], Envelope, Verdict]:
-    """A request, the provider's good reply to it, and that reply checked ahead."""
-    request = asked(hub, s)
-    reply = reply_for(request, s.answering)
-    with reading(hub.factory) as session:
-        verdict = check_reply(session, reply)
-    assert verdict is not None
-    assert verdict.exchange_id == request["exchange_id"]
-    assert isinstance(verdict.found, Verified)
-    return request, reply, verdict
-
-
-def test_a_verdict_holds_only_for_the_message_it_was_made_for(hub: Hub, s: Scene) -> None:
-    request, reply, verdict = checked(hub, s)
-    # Another message for the same exchange, signed with a key nobody registered: the
-    # verdict on the first message is not taken for it, so it is checked and refused.
-    forged = reply_for(request, s.answering, key=forged_key())
-    with transaction(hub.factory) as session:
-        record_reply(session, forged, topics=topics(hub), verdict=verdict)
-        ex = session.get(Exchange, request["exchange_id"])
-        assert ex is not None
-    assert_failed(hub, ex, "not an active registered key")
-    with reading(hub.factory) as session:  # complete: nothing is left to check
-        assert check_reply(session, reply) is None
-
-
-def test_a_verdict_made_ahead_is_what_gets_recorded(hub: Hub, s: Scene) -> None:
-    request, reply, verdict = checked(hub, s)
-    # The key is retired after the check: the reply was good when it was checked, and the
-    # recording takes the verdict as it stands rather than reading the key again.
-    with transaction(hub.factory) as session:
-        rotate_key(
-            session,
-            system_id=s.answering.id,
-            public_jwk=public_jwk(generate_key()),
-            actor=operator("ops"),
-        )
-    with transaction(hub.factory) as session:
-        record_reply(session, reply, topics=topics(hub), verdict=verdict)
-        ex = session.get(Exchange, request["exchange_id"])
-        assert ex is not None
-        assert ex.status == ExchangeStatus.FULFILLED
