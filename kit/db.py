@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import JSON, CursorResult, DateTime, MetaData, Table, create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -237,6 +237,20 @@ def transaction(factory: SessionFactory) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def reading_rows(engine: Engine) -> Iterator[Connection]:
+    """:func:`reading` on a plain connection, for a lookup made of Core statements only: an
+    ORM session's own set-up and tear-down cost about as much as a one-row query (the key
+    read of every signed request took 190-220 us in a session, 115-140 us this way)."""
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        connection.begin()
+        try:
+            yield connection
+        finally:
+            connection.rollback()
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from catalog import get_user as load_user
 from catalog import key_holder, remember_token_id
 from kit.actors import CITIZEN, ROLE_CITIZEN, SYSTEM, USER, Principal
 from kit.crypto import Ed25519PrivateKey, Ed25519PublicKey, public_jwk, public_key_from_jwk
-from kit.db import new_id, reading, transaction
+from kit.db import new_id, reading_rows, transaction
 from kit.errors import Unauthorized
 from kit.web import DEFER_TOKEN, SPEND_TOKEN, SpendToken
 
@@ -108,6 +108,7 @@ class Authenticator:
         max_system_token_s: int,
     ) -> None:
         self.factory = factory
+        self._engine = factory.kw["bind"]  # for the key read, on a plain connection
         self.hub_id = hub_id
         self.hub_key = hub_key
         self.citizen_keys = citizen_keys
@@ -160,8 +161,8 @@ class Authenticator:
         # checking a signature never holds up the hub's writers. The key and its system are
         # read on every request (a key is retired, a system disabled, at any time); only
         # the parsed public key is kept, by its kid, the thumbprint of the key itself.
-        with reading(self.factory) as session:
-            holder = key_holder(session, kid)
+        with reading_rows(self._engine) as connection:
+            holder = key_holder(connection, kid)
         if holder is None:
             raise TokenRefused(f"unknown key id {kid}")
         public = self._keys.get(kid)

@@ -10,6 +10,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from audit import record
@@ -242,9 +243,10 @@ _KEY_HOLDER = (
 )
 
 
-def key_holder(session: Session, kid: str) -> KeyHolder | None:
+def key_holder(session: Session | Connection, kid: str) -> KeyHolder | None:
     """The active (not retired) key ``kid`` and its system, read in one query; None if there
-    is no such key or it was retired."""
+    is no such key or it was retired. ``session`` may be a plain connection (see
+    :func:`kit.db.reading_rows`)."""
     row = session.execute(_KEY_HOLDER, {"kid_ref": kid}).one_or_none()
     if row is None:
         return None

@@ -1,11 +1,16 @@
 """Units of work on SQLite: a writing one takes the write lock at its start; a reading one
-does not, so a lookup neither waits for a writer nor keeps one waiting."""
+(an ORM session, or a plain connection for Core lookups) does not, so a lookup neither waits
+for a writer nor keeps one waiting."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from kit.db import (
@@ -13,6 +18,7 @@ from kit.db import (
     checkpoint_wal,
     make_engine,
     reading,
+    reading_rows,
     session_factory,
     transaction,
 )
@@ -34,15 +40,28 @@ def _in_thread(work) -> tuple[threading.Thread, list[object]]:  # type: ignore[n
     return thread, done
 
 
-def test_a_reading_unit_of_work_proceeds_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
+Reader = Callable[[Any, Any], AbstractContextManager[Any]]
+
+
+@pytest.fixture(params=["session", "connection"])
+def reader(request: pytest.FixtureRequest) -> Reader:
+    """A reading unit of work given (engine, factory): ``reading`` or ``reading_rows``."""
+    if request.param == "session":
+        return lambda _engine, factory: reading(factory)
+    return lambda engine, _factory: reading_rows(engine)
+
+
+def test_a_reading_unit_of_work_proceeds_while_a_writer_holds_the_lock(
+    tmp_path: Path, reader: Reader
+) -> None:
     engine, factory = _factory(tmp_path)
     try:
         with transaction(factory) as writer:
             writer.execute(text("INSERT INTO notes (body) VALUES ('second')"))
 
             def look() -> object:
-                with reading(factory) as session:
-                    return session.scalar(text("SELECT count(*) FROM notes"))
+                with reader(engine, factory) as unit:
+                    return unit.scalar(text("SELECT count(*) FROM notes"))
 
             thread, done = _in_thread(look)
             assert not thread.is_alive(), "the reader waited for the writer's lock"
@@ -75,13 +94,13 @@ def test_a_writing_unit_of_work_waits_for_the_lock_a_writer_holds(tmp_path: Path
         engine.dispose()
 
 
-def test_what_a_reading_unit_of_work_writes_is_never_kept(tmp_path: Path) -> None:
+def test_what_a_reading_unit_of_work_writes_is_never_kept(tmp_path: Path, reader: Reader) -> None:
     engine, factory = _factory(tmp_path)
     try:
-        with reading(factory) as session:
-            session.execute(text("INSERT INTO notes (body) VALUES ('lost')"))
-        with reading(factory) as session:
-            assert session.scalar(text("SELECT count(*) FROM notes")) == 1
+        with reader(engine, factory) as unit:
+            unit.execute(text("INSERT INTO notes (body) VALUES ('lost')"))
+        with reader(engine, factory) as unit:
+            assert unit.scalar(text("SELECT count(*) FROM notes")) == 1
     finally:
         engine.dispose()
 
