@@ -8,8 +8,9 @@
   waiters whether it holds every reply partition (then no reply is recorded elsewhere);
 - the **resend sweeper**: re-sends exchanges still PENDING after ``exchange_resend_s``, and
   gives up after ``exchange_max_attempts``;
-- the **callback sender**: a group consumer (``<prefix>hub-callbacks``) POSTing hub-signed
-  completion notifications of async exchanges to the requesters' callback URLs (httpx).
+- the **callback sender**: a group consumer (``<prefix>hub-callbacks``, fetches held at most
+  ``callback_fetch_wait_ms``) POSTing hub-signed completion notifications of async exchanges
+  to the requesters' callback URLs (httpx).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 READY = "exchange.replies.ready"  # hub.extras: set once the reply consumer has its partitions
 LOOP = "exchange.replies.loop"  # hub.extras: the reply consumer's loop
+CALLBACK_LOOP = "exchange.callbacks.loop"  # hub.extras: the callback sender's loop
 CONSUMER_OPTIONS: dict[str, Any] = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
 
 
@@ -188,8 +190,9 @@ def start_exchange_workers(hub: Hub, stop: threading.Event) -> list[threading.Th
         resend_after_s=s.exchange_resend_s,
         max_attempts=s.exchange_max_attempts,
     )
+    callbacks = hub.extras[CALLBACK_LOOP] = _callbacks(hub, topics)
     hub.extras[LOOP] = replies
-    return [replies.start(stop), sweeper.start(stop), _callbacks(hub, topics).start(stop)]
+    return [replies.start(stop), sweeper.start(stop), callbacks.start(stop)]
 
 
 def _callbacks(hub: Hub, topics: Topics) -> GroupLoop:
@@ -217,5 +220,6 @@ def _callbacks(hub: Hub, topics: Topics) -> GroupLoop:
         [topics.callbacks],
         group_id=f"{hub.settings.topic_prefix}hub-callbacks",
         handle=deliver,
+        options={"fetch_max_wait_ms": hub.settings.callback_fetch_wait_ms},
         name="exchange-callbacks",
     )

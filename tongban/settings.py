@@ -53,10 +53,12 @@ class Settings:
     exchange_resend_s: float = 3.0  # re-send a request still unanswered after this
     # How long the broker may hold the reply consumer's fetch when no reply is there: on the
     # embedded broker a reply reaches the hub up to half of this after it arrives, which a
-    # waiting sync call or pre-fill pays (docs/exchange.md, "Measuring"); the hub's other
-    # consumers keep kafka.CONSUMER_DEFAULTS' 50 ms, and a provider agent has its own
-    # fetch_wait_ms (docs/agent.md)
+    # waiting sync call or pre-fill pays (docs/exchange.md, "Measuring"); a provider agent
+    # has its own fetch_wait_ms (docs/agent.md)
     reply_fetch_wait_ms: int = 10
+    # The same for the callback sender's consumer: nobody waits on a callback, so it may be
+    # late by up to half of this on the embedded broker, and an idle hub asks less often
+    callback_fetch_wait_ms: int = 500
     # audit
     checkpoint_interval_s: float = 2.0
     audit_origin: str = ""  # checkpoint origin and key name; empty = tongban/<hub_id>

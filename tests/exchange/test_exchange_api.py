@@ -30,7 +30,7 @@ from tests.exchange.runtime_helpers import (
     reply_for,
 )
 from tongban.app import start_relay
-from tongban.exchange_worker import LOOP, READY, start_exchange_workers
+from tongban.exchange_worker import CALLBACK_LOOP, LOOP, READY, start_exchange_workers
 from tongban.settings import Settings
 from tongban.wiring import Hub, build_hub
 
@@ -51,17 +51,20 @@ def fast_hub(settings: Settings) -> Iterator[Hub]:
     h.close()
 
 
-def test_the_reply_consumer_fetches_with_the_wait_the_settings_give_it(
+def test_the_consumers_fetch_with_the_waits_the_settings_give_them(
     settings: Settings,
 ) -> None:
     hub = build_hub(
-        settings.with_(reply_fetch_wait_ms=17),
+        settings.with_(reply_fetch_wait_ms=17, callback_fetch_wait_ms=170),
         bus=KafkaBus(settings.kafka_bootstrap, client_id="test"),
     )
     try:
         with live(hub):
             assert hub.extras[READY].wait(30), "the reply worker did not join its group"
             assert hub.extras[LOOP].consumer_config["fetch_max_wait_ms"] == 17
+            callbacks = hub.extras[CALLBACK_LOOP]
+            assert callbacks.ready.wait(30), "the callback sender did not join its group"
+            assert callbacks.consumer_config["fetch_max_wait_ms"] == 170
     finally:
         hub.close()
 
