@@ -21,6 +21,7 @@ from typing import Any
 
 import jwt
 from fastapi import Request
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog import get_user as load_user
@@ -101,6 +102,7 @@ class Authenticator:
         self,
         factory: sessionmaker[Session],
         *,
+        engine: Engine,
         hub_id: str,
         hub_key: HubKey,
         citizen_keys: dict[str, Ed25519PublicKey],
@@ -108,7 +110,7 @@ class Authenticator:
         max_system_token_s: int,
     ) -> None:
         self.factory = factory
-        self._engine = factory.kw["bind"]  # for the key read, on a plain connection
+        self.engine = engine  # the factory's, for the key read on a plain connection
         self.hub_id = hub_id
         self.hub_key = hub_key
         self.citizen_keys = citizen_keys
@@ -161,7 +163,7 @@ class Authenticator:
         # checking a signature never holds up the hub's writers. The key and its system are
         # read on every request (a key is retired, a system disabled, at any time); only
         # the parsed public key is kept, by its kid, the thumbprint of the key itself.
-        with reading_rows(self._engine) as connection:
+        with reading_rows(self.engine) as connection:
             holder = key_holder(connection, kid)
         if holder is None:
             raise TokenRefused(f"unknown key id {kid}")

@@ -34,6 +34,7 @@ class Hub:
         s = self.settings
         return Authenticator(
             self.factory,
+            engine=self.engine,
             hub_id=s.hub_id,
             hub_key=self.hub_key,
             citizen_keys=load_jwks(s.resolved_idp_jwks_file),
