@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from audit import entries
 from catalog import (
     NotSteward,
+    Resource,
     ResourceNotFound,
     ResourceNotPublished,
     WrongStatus,
@@ -27,11 +28,9 @@ def c(session: Session) -> City:
     return city(session)
 
 
-def test_with_no_active_grant_the_stewards_request_retires_at_once(
-    session: Session, c: City
-) -> None:
-    code = published(session, birth_entry(c.health), c).code
-    retired = retire_resource(
+def retired_at_once(session: Session, c: City, code: str) -> Resource:
+    """The steward's request to retire ``code`` with no active grant (granted at once)."""
+    return retire_resource(
         session,
         code=code,
         actor=c.steward(),
@@ -39,6 +38,13 @@ def test_with_no_active_grant_the_stewards_request_retires_at_once(
         active_grants=0,
         topic=TOPIC,
     )
+
+
+def test_with_no_active_grant_the_stewards_request_retires_at_once(
+    session: Session, c: City
+) -> None:
+    code = published(session, birth_entry(c.health), c).code
+    retired = retired_at_once(session, c, code)
     assert retired.status == "RETIRED"
     with pytest.raises(ResourceNotPublished):
         published_resource(session, code)
@@ -145,14 +151,7 @@ def test_a_version_read_for_exchanges_is_refused_once_it_is_retired(
     )
     assert [i.key for i in kept.items] == [i.key for i in resource.items]
     assert published_version(session, resource.code, resource.version) is kept
-    retire_resource(
-        session,
-        code=resource.code,
-        actor=c.steward(),
-        reason="数据已并入新资源",
-        active_grants=0,
-        topic=TOPIC,
-    )
+    retired_at_once(session, c, resource.code)
     with pytest.raises(ResourceNotPublished):
         published_version(session, resource.code, resource.version)
     with pytest.raises(ResourceNotFound):
@@ -162,14 +161,7 @@ def test_a_version_read_for_exchanges_is_refused_once_it_is_retired(
 def test_versions_read_together_are_those_published_now(session: Session, c: City) -> None:
     birth = published(session, birth_entry(c.health), c)
     gone = published(session, birth_entry(c.health, name="出生医学证明信息 (旧)"), c)
-    retire_resource(
-        session,
-        code=gone.code,
-        actor=c.steward(),
-        reason="数据已并入新资源",
-        active_grants=0,
-        topic=TOPIC,
-    )
+    retired_at_once(session, c, gone.code)
     wanted = [(birth.code, birth.version), (gone.code, gone.version), (birth.code, 99)]
     found = published_versions(session, wanted)
     assert list(found) == [(birth.code, birth.version)]
