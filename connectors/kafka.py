@@ -3,6 +3,11 @@
 Producer with ``acks="all"``; topics created on first use; consumers tuned to join in about
 three seconds. Exactly-once is not asked of Kafka: the database outbox is the source of truth
 and every consumer deduplicates by message id.
+
+The client is kafka-python 2.3. kafka-python 3.0 moves its network I/O to a thread of its
+own, and each fetch then passes between threads several times: an idle consumer cost about
+twice the CPU (see ``CONSUMER_DEFAULTS``), and on the two-core development machine the newborn
+pre-fill and a single exchange took about a fifth longer (docs/exchange.md, "Measuring").
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from kit.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
+ADMIN_API_VERSION = (2, 1, 0)  # see KafkaBus._connect_admin
+
 Record = Any  # kafka.consumer.fetcher.ConsumerRecord (kafka-python ships no type hints)
 
 CONSUMER_DEFAULTS: dict[str, Any] = {
@@ -37,8 +44,9 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     # wait, so on it this sets the latency of every hop: a message to a consumer that is
     # already waiting took p50 5 / 10 / 10 / 26 ms at 10 / 25 / 50 / 100 ms, and at most
     # 7 / 27 / 101 ms at 10 / 50 / 200 ms (Apache Kafka answers at once). Each
-    # idle consumer asks again 1000/fetch_max_wait_ms times a second: 13.5 / 6.5 / 3.9 /
-    # 2.2 % of a core at those settings, and the demo runs seven. At 50 ms one sync exchange
+    # idle consumer asks again 1000/fetch_max_wait_ms times a second: 5.3 / 3.9 / 2.0 % of
+    # a core at 10 / 20 / 50 ms (kafka-python 3.0: 11.7 / 6.8 / 3.5 %), and the demo runs
+    # one in each agent and two in the hub. At 50 ms one sync exchange
     # took p50 45 ms instead of 65 ms at 100 ms (`python -m bench.exchange`, 1 caller); the
     # newborn pre-fill (`python -m bench.prefill`) was no faster at 25 or 50 ms than at 100
     # beyond its run-to-run spread.
@@ -73,7 +81,6 @@ class KafkaBus:
         self._producer: KafkaProducer | None = None
         self._admin: KafkaAdminClient | None = None
         self._topics: set[str] = set()
-        self._tracked: set[str] = set()
         self._futures: list[Any] = []
         self._lock = threading.Lock()
 
@@ -103,8 +110,6 @@ class KafkaBus:
         try:
             if topic not in self._topics:
                 self.ensure_topics([topic])
-            if topic not in self._tracked:
-                self._track(topic)
             future = self.producer.send(topic, key=key, value=value)
         except KafkaError as exc:
             self._start_over()
@@ -131,25 +136,12 @@ class KafkaBus:
                 self._start_over()
                 raise Unavailable(f"Kafka refused a message: {exc}") from exc
 
-    def _track(self, topic: str) -> None:
-        """Have the producer keep ``topic`` in every metadata refresh.
-
-        kafka-python tracks only the topics it had to look up. A topic it already found in a
-        wider metadata answer (a broker that lists every topic at bootstrap does this) is left
-        out of later refreshes, which then drop it, and a batch for it would wait for a leader
-        until the flush timed out. Adding the topic up front keeps its leader known."""
-        metadata = getattr(self.producer, "_metadata", None)
-        if metadata is not None:
-            metadata.add_topic(topic)
-        self._tracked.add(topic)
-
     def _start_over(self) -> None:
         """After a failure, rebuild the producer and the admin client on next use and check
         the topics again: a restarted broker may have forgotten both."""
         producer, self._producer = self._producer, None
         admin, self._admin = self._admin, None
         self._topics.clear()
-        self._tracked.clear()
         if producer is not None:
             _abandon(producer)
         with contextlib.suppress(Exception):
@@ -160,15 +152,30 @@ class KafkaBus:
     @property
     def admin(self) -> KafkaAdminClient:
         if self._admin is None:
+            self._admin = self._connect_admin()
+        return self._admin
+
+    def _connect_admin(self) -> KafkaAdminClient:
+        """An admin client, waiting up to ``connect_timeout_ms`` for the cluster to answer.
+
+        It speaks the protocol versions of Kafka 2.1 (``ADMIN_API_VERSION``), which every
+        Kafka since answers. From Metadata v8 on, an answer carries each topic's authorized
+        operations as bits, and kafka-python 2.3 fails on a bit it has no name for (the
+        embedded broker sets bit 14); topics are all the admin client asks about. With the
+        version given, the client does not probe the broker, so a cluster that is still
+        starting refuses the first connection: it is tried again until the timeout."""
+        deadline = time.monotonic() + self.connect_timeout_ms / 1000
+        while True:
             try:
-                self._admin = KafkaAdminClient(
+                return KafkaAdminClient(
                     bootstrap_servers=self.bootstrap,
                     client_id=f"{self.client_id}-admin",
-                    bootstrap_timeout_ms=self.connect_timeout_ms,
+                    api_version=ADMIN_API_VERSION,
                 )
             except KafkaError as exc:
-                raise Unavailable(f"Kafka at {self.bootstrap} is unreachable: {exc}") from exc
-        return self._admin
+                if time.monotonic() >= deadline:
+                    raise Unavailable(f"Kafka at {self.bootstrap} is unreachable: {exc}") from exc
+                time.sleep(0.1)
 
     def ensure_topics(self, names: Iterable[str], partitions: int = 1) -> None:
         wanted = [n for n in names if n not in self._topics]
@@ -222,7 +229,6 @@ class KafkaBus:
         return consumer
 
     def close(self) -> None:
-        self._tracked.clear()
         if self._producer is not None:
             self._producer.close(timeout=5)
             self._producer = None
@@ -276,8 +282,8 @@ class GroupConsumer:
             return
         log.warning("partition counts changed from %s to %s: joining the group again", seen, counts)
         self.rejoins += 1
-        # The same member joins again (kafka-python 3's coordinator; a new member in its place
-        # would make the embedded broker wait for the old one to come back).
+        # The same member joins again (a new member in its place would make the embedded
+        # broker wait for the old one to come back).
         self.consumer._coordinator.request_rejoin()
 
     def assignment(self) -> set[TopicPartition]:

@@ -1,0 +1,53 @@
+"""The Kafka adapter's own connection handling, against the embedded broker."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from connectors.embedded import EmbeddedBroker, free_port
+from connectors.kafka import KafkaBus
+from kit.db import new_id
+from kit.errors import Unavailable
+
+
+def test_the_bus_waits_for_a_broker_that_is_still_starting() -> None:
+    port = free_port()
+    late = EmbeddedBroker(port)
+    starter = threading.Timer(1.0, late.start)
+    bus = KafkaBus(late.bootstrap, client_id="late", connect_timeout_ms=15_000)
+    starter.start()
+    try:
+        bus.ping()
+        topic = f"late.{new_id()[:8]}"
+        bus.ensure_topics([topic])
+        assert topic in bus.admin.list_topics()
+    finally:
+        starter.join()
+        bus.close()
+        late.stop()
+
+
+def test_a_broker_that_never_answers_is_unavailable_once_the_wait_is_over() -> None:
+    bus = KafkaBus(f"127.0.0.1:{free_port()}", client_id="absent", connect_timeout_ms=600)
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="unreachable"):
+        bus.ping()
+    assert time.monotonic() - started >= 0.6
+
+
+def test_topics_are_listed_and_created_on_the_embedded_broker(broker: EmbeddedBroker) -> None:
+    """The embedded broker marks each topic with authorized operations that kafka-python
+    cannot name; the admin client's protocol version keeps them out of its answers."""
+    bus = KafkaBus(broker.bootstrap, client_id="topics")
+    names = [f"made.{new_id()[:8]}" for _ in range(2)]
+    try:
+        bus.ensure_topics(names)
+        again = KafkaBus(broker.bootstrap, client_id="again")
+        again.ensure_topics(names)  # already there: nothing to create, no error
+        assert set(names) <= set(again.admin.list_topics())
+        again.close()
+    finally:
+        bus.close()
