@@ -51,3 +51,28 @@ def test_topics_are_listed_and_created_on_the_embedded_broker(broker: EmbeddedBr
         again.close()
     finally:
         bus.close()
+
+
+def test_a_topic_stays_known_to_the_producer_after_another_topic_is_looked_up(
+    broker: EmbeddedBroker,
+) -> None:
+    """The producer finds a topic made before it started in its first metadata answer.
+    Looking up a topic made later refreshes its metadata; the first topic must stay known
+    through that refresh, or its next messages would wait for a leader until the flush
+    timed out."""
+    early = f"early.{new_id()[:8]}"
+    maker = KafkaBus(broker.bootstrap, client_id="maker")
+    maker.ensure_topics([early])
+    maker.close()
+    bus = KafkaBus(broker.bootstrap, client_id="tracking")
+    try:
+        bus.publish(early, b"k", b"first")
+        bus.flush(10)
+        late = f"late.{new_id()[:8]}"
+        bus.publish(late, b"k", b"made later")
+        bus.flush(10)
+        bus.publish(early, b"k", b"second")
+        bus.flush(5)
+        assert bus.producer.partitions_for(early) == {0}
+    finally:
+        bus.close()
