@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -241,6 +241,20 @@ _KEY_HOLDER = (
     .join(_SYSTEMS, _SYSTEMS.c.id == _KEYS.c.system_id)
     .where(_KEYS.c.kid == bindparam("kid_ref"), _KEYS.c.retired_at.is_(None))
 )
+# The same for several keys at once (the signers of a batch of replies).
+_KEY_HOLDERS = (
+    select(
+        _KEYS.c.kid,
+        _KEYS.c.jwk,
+        _SYSTEMS.c.id,
+        _SYSTEMS.c.department_code,
+        _SYSTEMS.c.name,
+        _SYSTEMS.c.roles,
+        _SYSTEMS.c.enabled,
+    )
+    .join(_SYSTEMS, _SYSTEMS.c.id == _KEYS.c.system_id)
+    .where(_KEYS.c.kid.in_(bindparam("kid_refs", expanding=True)), _KEYS.c.retired_at.is_(None))
+)
 
 
 def key_holder(session: Session | Connection, kid: str) -> KeyHolder | None:
@@ -248,9 +262,28 @@ def key_holder(session: Session | Connection, kid: str) -> KeyHolder | None:
     is no such key or it was retired. ``session`` may be a plain connection (see
     :func:`kit.db.reading_rows`)."""
     row = session.execute(_KEY_HOLDER, {"kid_ref": kid}).one_or_none()
-    if row is None:
-        return None
-    jwk, system_id, department_code, name, roles, enabled = row
+    return None if row is None else _holder(kid, *row)
+
+
+def key_holders(session: Session | Connection, kids: Iterable[str]) -> dict[str, KeyHolder]:
+    """:func:`key_holder` for several keys in one query: the active ones among ``kids``, by
+    kid (a kid that is unknown or retired is absent)."""
+    wanted = sorted(set(kids))
+    if not wanted:
+        return {}
+    rows = session.execute(_KEY_HOLDERS, {"kid_refs": wanted})
+    return {row[0]: _holder(*row) for row in rows}
+
+
+def _holder(
+    kid: str,
+    jwk: dict[str, Any],
+    system_id: str,
+    department_code: str,
+    name: str,
+    roles: list[str] | None,
+    enabled: bool,
+) -> KeyHolder:
     return KeyHolder(
         kid=kid,
         jwk=dict(jwk),

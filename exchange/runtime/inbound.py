@@ -24,6 +24,7 @@ from exchange.runtime.replies import (
     record_reply,
 )
 from exchange.runtime.topics import Topics
+from exchange.runtime.verify import read_signers
 from kit.db import SessionFactory, transaction
 from kit.events import Envelope
 
@@ -67,7 +68,7 @@ class ReplyHandler:
     ) -> list[str]:
         """Process a batch of messages (topic, bytes); return the ids of the exchanges that
         changed. The replies among them are checked and recorded in one transaction, which
-        locks their exchanges in one statement and reads each signing key once; a message
+        locks their exchanges in one statement and reads their signing keys in another; a message
         that is not a reply, or whose exchange is unknown or that cannot be placed, then goes
         through :meth:`handle` on its own. Once the batch is committed, ``on_recorded`` is
         given each exchange it changed (detached, every column loaded)."""
@@ -87,7 +88,8 @@ class ReplyHandler:
             ids = [i for _, _, e in replies if isinstance(i := e.payload.get("exchange_id"), str)]
             with transaction(self.factory) as session:
                 locked = lock_exchanges(session, ids)
-                keys: dict[str, KeyHolder | None] = {}  # a batch's replies share their signers
+                keys: dict[str, KeyHolder | None] = {}  # the batch's signers, read together
+                read_signers(session, (envelope.payload for _, _, envelope in replies), keys)
                 leaves = Leaves()
                 for topic, value, envelope in replies:
                     try:

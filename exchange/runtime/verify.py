@@ -5,19 +5,21 @@ JWS must verify, its claims must match the request (exchange, resource, schema, 
 commitment, grant, provider), its data may hold only requested items, and found data must
 conform to the resource's unified schema for those items. Parsed public keys are cached by
 their key material; the key's status and its system's are read in one query, once per reply
-or, for a batch of replies recorded in one transaction, once per key (``keys``).
+or, for a batch of replies recorded in one transaction, once for the batch's keys together
+(:func:`read_signers` fills ``keys``).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog import KeyHolder, key_holder
+from catalog import KeyHolder, key_holder, key_holders
 from exchange.runtime.models import OUTCOME_STATUS, Exchange
 from kit.crypto import Ed25519PublicKey, jws_header, jws_verify, public_key_from_jwk
 from kit.errors import TongbanError
@@ -82,6 +84,29 @@ def verify_reply(
     outcome = _matching(claims, ex, payload, system_id)
     _check_data(claims, ex, outcome)
     return Verified(claims, key.kid, system_id, outcome, _issued_at(claims))
+
+
+def read_signers(
+    session: Session, payloads: Iterable[Mapping[str, Any]], keys: dict[str, KeyHolder | None]
+) -> None:
+    """Read the signing keys named by the replies ``payloads`` into ``keys`` (by kid; None
+    for a key that is unknown or retired) in one query, for :func:`verify_reply` to find
+    there. A payload without a readable JWS header is left to :func:`verify_reply`, which
+    refuses it."""
+    kids = set()
+    for payload in payloads:
+        jws = payload.get("jws")
+        try:
+            kid = jws_header(jws).get("kid") if isinstance(jws, str) else None
+        except TongbanError:
+            continue
+        if isinstance(kid, str) and kid and kid not in keys:
+            kids.add(kid)
+    if not kids:
+        return
+    found = key_holders(session, kids)
+    for kid in kids:
+        keys[kid] = found.get(kid)
 
 
 def _signer(

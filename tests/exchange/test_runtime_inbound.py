@@ -146,16 +146,19 @@ def test_each_reply_of_a_batch_notes_the_index_of_its_own_result_leaf(hub: Hub, 
             assert leaf.action == ("exchange:fail" if ex.status == "FAILED" else "exchange:fulfil")
 
 
-def test_a_batch_reads_each_signing_key_once_and_still_refuses_an_unknown_one(
+def test_a_batch_reads_its_signing_keys_in_one_query_and_still_refuses_an_unknown_one(
     hub: Hub, s: Scene
 ) -> None:
     topics = Topics(hub.settings.topic_prefix)
-    asked = requests(hub, s, 4)
+    asked = requests(hub, s, 5)
+    unreadable = reply_for(asked[4], s.answering)
+    unreadable.payload["jws"] = "not.a-jws"  # no header to name a key: refused on its own
     batch = [
         reply_for(asked[0], s.answering),
         reply_for(asked[1], s.answering, key=forged_key()),  # a kid the hub does not know
         reply_for(asked[2], s.answering),
         reply_for(asked[3], s.answering, outcome="not_found"),
+        unreadable,
     ]
     key_reads: list[str] = []
 
@@ -170,13 +173,19 @@ def test_a_batch_reads_each_signing_key_once_and_still_refuses_an_unknown_one(
         )
     finally:
         event.remove(hub.engine, "before_cursor_execute", seen)
-    assert len(key_reads) == 2  # the provider's key, and the forged one found to be unknown
+    # the provider's key and the forged one (found to be unknown), read together
+    assert len(key_reads) == 1
     assert statuses(hub, [a["exchange_id"] for a in asked]) == [
         ExchangeStatus.FULFILLED,
         ExchangeStatus.FAILED,
         ExchangeStatus.FULFILLED,
         ExchangeStatus.NOT_FOUND,
+        ExchangeStatus.FAILED,
     ]
+    with transaction(hub.factory) as session:
+        reasons = {e.id: e.reason for e in session.scalars(select(Exchange))}
+    assert "not an active registered key" in str(reasons[asked[1]["exchange_id"]])
+    assert "not a compact JWS" in str(reasons[asked[4]["exchange_id"]])
 
 
 def test_each_exchange_a_batch_changed_is_handed_on_as_committed(hub: Hub, s: Scene) -> None:

@@ -138,6 +138,27 @@ def test_a_retired_key_stops_working_after_rotation(client, hub, caller) -> None
     assert whoami(client, rotated.token()).status_code == 200
 
 
+def test_keys_read_together_are_the_active_ones_with_their_systems(hub, caller) -> None:
+    from catalog import key_holder, key_holders, rotate_key
+
+    old_kid = public_jwk(caller.key)["kid"]
+    with transaction(hub.factory) as s:
+        other = factories.system(s, caller.department)
+        set_system_enabled(s, system_id=other.id, enabled=False, actor=factories.ADMIN)
+        new_key = generate_key()
+        rotate_key(s, system_id=caller.id, public_jwk=public_jwk(new_key), actor=factories.ADMIN)
+    new_kid, other_kid = public_jwk(new_key)["kid"], public_jwk(other.key)["kid"]
+    with transaction(hub.factory) as s:
+        found = key_holders(s, [old_kid, new_kid, other_kid, new_kid, "no-such-kid"])
+        assert key_holders(s, []) == {}
+        one_by_one = {kid: key_holder(s, kid) for kid in (new_kid, other_kid)}
+    # the retired key and the unknown one are absent; each found key as key_holder reads it
+    assert found == one_by_one
+    assert (found[new_kid].system_id, found[new_kid].enabled) == (caller.id, True)
+    assert (found[other_kid].system_id, found[other_kid].enabled) == (other.id, False)
+    assert found[new_kid].jwk == public_jwk(new_key)
+
+
 def test_a_user_logs_in_and_calls_with_the_hub_signed_token(client, hub) -> None:
     with transaction(hub.factory) as s:
         dept = factories.department(s)
