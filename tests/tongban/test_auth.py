@@ -151,12 +151,14 @@ def test_keys_read_together_are_the_active_ones_with_their_systems(hub, caller) 
     with transaction(hub.factory) as s:
         found = key_holders(s, [old_kid, new_kid, other_kid, new_kid, "no-such-kid"])
         assert key_holders(s, []) == {}
+        only_new, only_old = key_holders(s, [new_kid, new_kid]), key_holders(s, [old_kid])
         one_by_one = {kid: key_holder(s, kid) for kid in (new_kid, other_kid)}
     # the retired key and the unknown one are absent; each found key as key_holder reads it
     assert found == one_by_one
     assert (found[new_kid].system_id, found[new_kid].enabled) == (caller.id, True)
     assert (found[other_kid].system_id, found[other_kid].enabled) == (other.id, False)
     assert found[new_kid].jwk == public_jwk(new_key)
+    assert (only_new, only_old) == ({new_kid: found[new_kid]}, {})  # one key: the same answer
 
 
 def test_a_user_logs_in_and_calls_with_the_hub_signed_token(client, hub) -> None:
