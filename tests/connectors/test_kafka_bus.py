@@ -42,14 +42,14 @@ def test_topics_are_listed_and_created_on_the_embedded_broker(broker: EmbeddedBr
     """The embedded broker marks each topic with authorized operations that kafka-python
     cannot name; the admin client's protocol version keeps them out of its answers."""
     bus = KafkaBus(broker.bootstrap, client_id="topics")
+    again = KafkaBus(broker.bootstrap, client_id="again")
     names = [f"made.{new_id()[:8]}" for _ in range(2)]
     try:
         bus.ensure_topics(names)
-        again = KafkaBus(broker.bootstrap, client_id="again")
         again.ensure_topics(names)  # already there: nothing to create, no error
         assert set(names) <= set(again.admin.list_topics())
-        again.close()
     finally:
+        again.close()
         bus.close()
 
 
