@@ -10,7 +10,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog import set_system_enabled
+from catalog import key_holder, key_holders, rotate_key, set_system_enabled
 from kit.crypto import generate_key, public_jwk
 from kit.db import new_id, transaction
 from tests import factories
@@ -128,8 +128,6 @@ def test_a_disabled_system_is_refused(client, hub, caller) -> None:
 
 
 def test_a_retired_key_stops_working_after_rotation(client, hub, caller) -> None:
-    from catalog import rotate_key
-
     new_key = generate_key()
     with transaction(hub.factory) as s:
         rotate_key(s, system_id=caller.id, public_jwk=public_jwk(new_key), actor=factories.ADMIN)
@@ -139,8 +137,6 @@ def test_a_retired_key_stops_working_after_rotation(client, hub, caller) -> None
 
 
 def test_keys_read_together_are_the_active_ones_with_their_systems(hub, caller) -> None:
-    from catalog import key_holder, key_holders, rotate_key
-
     old_kid = public_jwk(caller.key)["kid"]
     with transaction(hub.factory) as s:
         other = factories.system(s, caller.department)
